@@ -1,0 +1,87 @@
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose'
+import { ProviderError, SignInError } from './errors.js'
+
+/** Asymmetric JWS algorithms accepted for id_tokens. `none` and HMAC (keyed with the client secret) never are. */
+export const ASYMMETRIC_ALGORITHMS = [
+  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'
+] as const
+
+export interface IdTokenVerifierOptions {
+  issuer: string
+  clientId: string
+  jwksUri: string
+  algorithms: string[]
+  clockToleranceSeconds: number
+  timeoutMs: number
+}
+
+/**
+ * Verifies id_tokens against the provider's JWKS with jose. jose refetches the key set when a token
+ * names an unknown `kid`, at most once per cooldown period, so forged `kid` values cannot make us
+ * hammer the provider.
+ */
+export class IdTokenVerifier {
+  readonly #options: IdTokenVerifierOptions
+  readonly #keys: JWTVerifyGetKey
+
+  constructor (options: IdTokenVerifierOptions) {
+    this.#options = options
+    this.#keys = createRemoteJWKSet(new URL(options.jwksUri), {
+      timeoutDuration: options.timeoutMs,
+      cooldownDuration: 30_000,
+      cacheMaxAge: 10 * 60_000
+    })
+  }
+
+  /** Verifies the signature and the claims of OpenID Connect Core 1.0 section 3.1.3.7, nonce included. */
+  async verify (idToken: string, expectedNonce: string | null): Promise<JWTPayload> {
+    let payload: JWTPayload
+    try {
+      const result = await jwtVerify(idToken, this.#keys, {
+        issuer: this.#options.issuer,
+        audience: this.#options.clientId,
+        algorithms: this.#options.algorithms,
+        clockTolerance: this.#options.clockToleranceSeconds,
+        requiredClaims: ['sub', 'iat', 'exp'],
+        // An id_token from a code exchange was issued moments ago, so an old iat means a replay.
+        maxTokenAge: '1h'
+      })
+      payload = result.payload
+    } catch (error) {
+      throw mapJoseError(error)
+    }
+
+    if (typeof payload.sub !== 'string' || payload.sub.length === 0) {
+      throw invalidIdToken('sub claim is not a non-empty string')
+    }
+    const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud]
+    if (payload.azp !== undefined && payload.azp !== this.#options.clientId) {
+      throw invalidIdToken('azp claim names another client')
+    }
+    if (audiences.length > 1 && payload.azp === undefined) {
+      throw invalidIdToken('azp claim missing from a token with several audiences')
+    }
+    if (expectedNonce !== null && payload.nonce !== expectedNonce) {
+      throw invalidIdToken(payload.nonce === undefined ? 'nonce claim missing' : 'nonce claim does not match')
+    }
+    return payload
+  }
+}
+
+function invalidIdToken (reason: string, cause?: unknown): SignInError {
+  return new SignInError('ID_TOKEN_INVALID', 'The identity token from the provider is invalid. Sign in again.', { cause, reason })
+}
+
+function mapJoseError (error: unknown): Error {
+  // Key set retrieval problems are the provider's, everything else is the token's.
+  if (error instanceof joseErrors.JWKSTimeout) {
+    return new ProviderError('PROVIDER_TIMEOUT', 'JWKS endpoint timed out', { cause: error })
+  }
+  if (error instanceof joseErrors.JWKSInvalid || error instanceof joseErrors.JWKSMultipleMatchingKeys) {
+    return new ProviderError('PROVIDER_BAD_RESPONSE', `JWKS endpoint answered an unusable key set (${error.code})`, { cause: error })
+  }
+  if (error instanceof joseErrors.JOSEError && error.code !== 'ERR_JOSE_GENERIC') {
+    return invalidIdToken(`${error.code}: ${error.message}`, error)
+  }
+  return new ProviderError('PROVIDER_BAD_RESPONSE', `JWKS endpoint could not be used: ${(error as Error).message}`, { cause: error })
+}

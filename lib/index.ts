@@ -1,0 +1,139 @@
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
+import { SocialAuthOptionsError } from './errors.js'
+import { SignInFlow } from './flow.js'
+import { checkRedirectUriList } from './redirect-uri.js'
+import { buildProviders, type ProviderOptions } from './providers/registry.js'
+import { registerRoutes, type ResolveUser } from './routes.js'
+import { MemoryStateStore } from './state/memory.js'
+import type { StateStore } from './state/store.js'
+import { createJwtStrategy, defaultSerializeUser, type IssueToken, type JwtOptions, type SerializeUser } from './tokens.js'
+
+export interface SocialAuthOptions {
+  /** Route prefix: with `/auth` the routes are `/auth/o/:provider/`. */
+  prefix?: string
+  /** Provider name (the `:provider` URL segment) to its options. */
+  providers: Record<string, ProviderOptions>
+  /** Redirect URIs a front end may ask for, matched character for character. A provider's own list replaces it. */
+  redirectUris?: string[]
+  /** Where pending sign-ins live. Default: a `MemoryStateStore`, for a single process. */
+  stateStore?: StateStore
+  /** Seconds a sign-in may take between GET and POST. Default 600. */
+  stateTtlSeconds?: number
+  /** Finds or creates the app's user for a verified identity. */
+  resolveUser: ResolveUser
+  /** Builds the 201 body. Default: an HS256 JWT from the `jwt` options, answered as `{ token, user }`. */
+  issueToken?: IssueToken
+  /** Options of the default token strategy. `jwt.secret` is required unless `issueToken` is given. */
+  jwt?: JwtOptions
+  /** Turns the user into the `user` of the default token body. Default: its `id`, `email` and `username`. */
+  serializeUser?: SerializeUser
+  /** Milliseconds before a request to a provider (discovery, token, JWKS, userinfo) is abandoned. Default 10,000. */
+  providerTimeoutMs?: number
+  /** Seconds of clock difference tolerated on id_token `iat`, `nbf` and `exp`. Default 60. */
+  clockToleranceSeconds?: number
+  /** Seconds to wait before retrying a provider's failed discovery. Default 10. */
+  discoveryRetrySeconds?: number
+}
+
+/** What the plugin decorates the Fastify instance with. */
+export interface SocialAuthDecoration {
+  /** Names of the configured providers. */
+  readonly providers: readonly string[]
+  readonly stateStore: StateStore
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    socialAuth: SocialAuthDecoration
+  }
+}
+
+const socialAuth: FastifyPluginAsync<SocialAuthOptions> = async (fastify: FastifyInstance, options: SocialAuthOptions) => {
+  if (options === null || typeof options !== 'object') throw new SocialAuthOptionsError('options must be an object')
+  if (typeof options.resolveUser !== 'function') {
+    throw new SocialAuthOptionsError('resolveUser is missing; give a function that finds or creates the user for an identity')
+  }
+  if (options.issueToken !== undefined && typeof options.issueToken !== 'function') {
+    throw new SocialAuthOptionsError('issueToken must be a function')
+  }
+  if (options.serializeUser !== undefined && typeof options.serializeUser !== 'function') {
+    throw new SocialAuthOptionsError('serializeUser must be a function')
+  }
+  const stateTtlSeconds = positiveNumber(options.stateTtlSeconds, 600, 'stateTtlSeconds')
+  const providerTimeoutMs = positiveNumber(options.providerTimeoutMs, 10_000, 'providerTimeoutMs')
+  const clockToleranceSeconds = nonNegativeNumber(options.clockToleranceSeconds, 60, 'clockToleranceSeconds')
+  const discoveryRetrySeconds = nonNegativeNumber(options.discoveryRetrySeconds, 10, 'discoveryRetrySeconds')
+
+  const redirectUris = options.redirectUris === undefined ? null : checkRedirectUriList(options.redirectUris, 'redirectUris')
+  const providers = buildProviders(options.providers, redirectUris, { timeoutMs: providerTimeoutMs, clockToleranceSeconds, discoveryRetrySeconds })
+
+  let store = options.stateStore
+  if (store === undefined) {
+    store = new MemoryStateStore()
+    fastify.log.warn('fastify-social-auth: no stateStore given, so sign-in states live in this process only; use RedisStateStore when more than one instance serves these routes')
+  } else if (typeof store?.save !== 'function' || typeof store?.take !== 'function') {
+    throw new SocialAuthOptionsError('stateStore must implement save(key, record, ttlMs) and take(key)')
+  } else if (store instanceof MemoryStateStore) {
+    fastify.log.info('fastify-social-auth: MemoryStateStore keeps sign-in states in this process only')
+  }
+
+  const serializeUser = options.serializeUser ?? defaultSerializeUser
+  const issueToken = options.issueToken ?? createJwtStrategy(options.jwt, serializeUser)
+  const flow = new SignInFlow({ providers, redirectUris, store, stateTtlMs: stateTtlSeconds * 1000 })
+
+  fastify.decorate('socialAuth', { providers: [...providers.keys()], stateStore: store })
+
+  // Discovery starts once the app is ready, without holding it up: a provider that is down
+  // answers 502 until it comes back, and the others keep working.
+  fastify.addHook('onReady', function (done) {
+    for (const provider of providers.values()) {
+      provider.prepare().catch((error: { reason?: string, message: string }) => {
+        fastify.log.warn({ provider: provider.name, reason: error.reason ?? error.message }, 'fastify-social-auth: provider set-up failed; retrying on first use')
+      })
+    }
+    done()
+  })
+
+  await fastify.register(async (instance) => {
+    await registerRoutes(instance, {
+      flow,
+      resolveUser: options.resolveUser,
+      issueToken,
+      defaultTokenStrategy: options.issueToken === undefined
+    })
+  }, { prefix: options.prefix })
+}
+
+function positiveNumber (value: unknown, fallback: number, name: string): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new SocialAuthOptionsError(`${name} must be a positive number, got ${String(value)}`)
+  }
+  return value
+}
+
+function nonNegativeNumber (value: unknown, fallback: number, name: string): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new SocialAuthOptionsError(`${name} must be zero or a positive number, got ${String(value)}`)
+  }
+  return value
+}
+
+const plugin = fp(socialAuth, { fastify: '5.x', name: 'fastify-social-auth' })
+
+export default plugin
+export { plugin as socialAuth }
+export { MemoryStateStore, type MemoryStateStoreOptions } from './state/memory.js'
+export { RedisStateStore, type RedisStateStoreOptions } from './state/redis.js'
+export type { StateRecord, StateStore } from './state/store.js'
+export type { Identity, ProviderTokens } from './identity.js'
+export type { ProviderOptions } from './providers/registry.js'
+export type { OidcProviderOptions } from './providers/oidc.js'
+export type { ResolveUser } from './routes.js'
+export type { IssueToken, JwtOptions, SerializeUser } from './tokens.js'
+export {
+  ProviderError, ProviderNotFoundError, SignInError, SocialAuthError, SocialAuthOptionsError, StoreUnavailableError, ValidationError
+} from './errors.js'
+export type { ErrorBody, FieldErrors } from './errors.js'

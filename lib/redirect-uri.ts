@@ -1,0 +1,40 @@
+import { SocialAuthOptionsError } from './errors.js'
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost'])
+
+/**
+ * Checks one configured redirect URI and returns it unchanged. The rules follow OAuth 2.0
+ * Security Best Current Practice (RFC 9700): absolute, no fragment, no wildcard, no userinfo,
+ * and https unless the host is loopback or the scheme is a native app's own.
+ */
+export function checkRedirectUri (uri: unknown, where: string): string {
+  if (typeof uri !== 'string' || uri.length === 0) {
+    throw new SocialAuthOptionsError(`${where} must be a non-empty string`)
+  }
+  let url: URL
+  try {
+    url = new URL(uri)
+  } catch {
+    throw new SocialAuthOptionsError(`${where} must be an absolute URL, got "${uri}"`)
+  }
+  if (uri.includes('#')) throw new SocialAuthOptionsError(`${where} must not contain a fragment, got "${uri}"`)
+  if (uri.includes('*')) throw new SocialAuthOptionsError(`${where} must not contain a wildcard, got "${uri}"`)
+  if (url.username !== '' || url.password !== '') {
+    throw new SocialAuthOptionsError(`${where} must not contain userinfo, got "${uri}"`)
+  }
+  if (url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname)) {
+    throw new SocialAuthOptionsError(`${where} must use https unless its host is loopback, got "${uri}"`)
+  }
+  if (/^(javascript|data|file|vbscript|blob|about):$/i.test(url.protocol)) {
+    throw new SocialAuthOptionsError(`${where} uses a forbidden scheme, got "${uri}"`)
+  }
+  return uri
+}
+
+/** Checks a list of redirect URIs and returns it as a set for exact, character-for-character lookups. */
+export function checkRedirectUriList (list: unknown, where: string): Set<string> {
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new SocialAuthOptionsError(`${where} must be a non-empty array of redirect URIs`)
+  }
+  return new Set(list.map((uri, index) => checkRedirectUri(uri, `${where}[${index}]`)))
+}

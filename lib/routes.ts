@@ -1,0 +1,119 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import {
+  AuthorizationQuery, AuthorizationResponse, CompleteBody, CustomTokenResponse, DetailErrorResponse, ProviderParams,
+  TokenResponse, ValidationErrorResponse, type AuthorizationQueryType, type CompleteBodyType, type ProviderParamsType
+} from '../schemas/index.js'
+import { handleError } from './error-handler.js'
+import { SignInError } from './errors.js'
+import type { SignInFlow } from './flow.js'
+import type { Identity } from './identity.js'
+import type { IssueToken } from './tokens.js'
+import { createValidator } from './validation.js'
+
+/** Resolves the app's user for a verified identity. Return null, or throw `SignInError`, to refuse the sign-in. */
+export type ResolveUser = (identity: Identity, request: FastifyRequest) => unknown
+
+export interface RouteOptions {
+  flow: SignInFlow
+  resolveUser: ResolveUser
+  issueToken: IssueToken
+  /** True when `issueToken` is the default JWT strategy, whose body shape is known. */
+  defaultTokenStrategy: boolean
+}
+
+/** Largest POST body accepted. A code and a state fit many times over. */
+export const BODY_LIMIT_BYTES = 16 * 1024
+
+const ERROR_RESPONSES = {
+  400: ValidationErrorResponse,
+  404: DetailErrorResponse,
+  413: DetailErrorResponse,
+  415: DetailErrorResponse,
+  500: DetailErrorResponse,
+  502: DetailErrorResponse,
+  503: DetailErrorResponse
+}
+
+/**
+ * Registers GET and POST `/o/:provider/`, with and without the trailing slash, in an encapsulated
+ * context whose validator, body parsers and error handler affect these routes only.
+ */
+export async function registerRoutes (instance: FastifyInstance, options: RouteOptions): Promise<void> {
+  const { flow, resolveUser, issueToken } = options
+  const ajv = createValidator()
+  instance.setValidatorCompiler(({ schema }) => ajv.compile(schema))
+  instance.setErrorHandler(handleError)
+
+  // A POST without a body carries its fields in the query string, as djoser front ends send them.
+  const jsonParser = instance.getDefaultJsonParser('error', 'error')
+  instance.removeAllContentTypeParsers()
+  instance.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') {
+      done(null, undefined)
+      return
+    }
+    jsonParser(request, body as string, done)
+  })
+  instance.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+    done(null, parseForm(body as string))
+  })
+
+  instance.addHook('onSend', async (_request, reply) => {
+    reply.header('cache-control', 'no-store')
+  })
+
+  const getSchema = {
+    params: ProviderParams,
+    querystring: AuthorizationQuery,
+    response: { 200: AuthorizationResponse, ...ERROR_RESPONSES }
+  }
+  const postSchema = {
+    params: ProviderParams,
+    body: CompleteBody,
+    response: { 201: options.defaultTokenStrategy ? TokenResponse : CustomTokenResponse, ...ERROR_RESPONSES }
+  }
+
+  for (const url of ['/o/:provider/', '/o/:provider']) {
+    instance.get<{ Params: ProviderParamsType, Querystring: AuthorizationQueryType }>(url, { schema: getSchema }, async (request) => {
+      const authorizationUrl = await flow.begin(request.params.provider, request.query.redirect_uri, request.query.scope)
+      return { authorization_url: authorizationUrl }
+    })
+
+    instance.post<{ Params: ProviderParamsType, Body: CompleteBodyType }>(url, {
+      schema: postSchema,
+      bodyLimit: BODY_LIMIT_BYTES,
+      preValidation: mergeQueryIntoBody
+    }, async (request, reply) => {
+      const { identity } = await flow.complete(request.params.provider, request.body)
+      const user = await resolveUser(identity, request)
+      if (user === null || user === undefined || user === false) {
+        throw new SignInError('USER_REJECTED', 'This account is not allowed to sign in.')
+      }
+      const body = await issueToken(user, identity, request)
+      request.log.info({ provider: identity.provider }, 'social sign-in completed')
+      return await reply.code(201).send(body)
+    })
+  }
+}
+
+/** Merges the query string under the body, so a body value wins, and leaves a non-object body for the schema to reject. */
+async function mergeQueryIntoBody (request: FastifyRequest): Promise<void> {
+  const query = request.query as Record<string, unknown>
+  const body = request.body
+  if (body === undefined || body === null) {
+    request.body = { ...query }
+  } else if (typeof body === 'object' && !Array.isArray(body)) {
+    request.body = { ...query, ...body }
+  }
+}
+
+/** Parses a form body. A repeated key becomes an array, which the schema then rejects. */
+function parseForm (body: string): Record<string, string | string[]> {
+  const result: Record<string, string | string[]> = Object.create(null)
+  for (const [key, value] of new URLSearchParams(body)) {
+    const previous = result[key]
+    if (previous === undefined) result[key] = value
+    else result[key] = Array.isArray(previous) ? [...previous, value] : [previous, value]
+  }
+  return result
+}

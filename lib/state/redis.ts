@@ -1,0 +1,69 @@
+import type { Cluster, Redis } from 'ioredis'
+import { StoreUnavailableError } from '../errors.js'
+import { decodeRecord, encodeRecord, type StateRecord, type StateStore } from './store.js'
+
+export interface RedisStateStoreOptions {
+  /** Prepended to every key. Default `social-auth:state:`. */
+  keyPrefix?: string
+  /**
+   * Milliseconds to wait for one command before answering 503. Default 2,000. ioredis queues
+   * commands while it reconnects, so without this bound a request would wait for the reconnection.
+   */
+  commandTimeoutMs?: number
+}
+
+// ioredis states in which a command would only wait in the offline queue.
+const DISCONNECTED = new Set(['reconnecting', 'close', 'end', 'disconnecting'])
+
+/**
+ * State store on Redis through ioredis: a single client, a Sentinel set or a Cluster. `SET … PX … NX`
+ * saves and `GETDEL` takes, so a state is single-use across every app instance (Redis 6.2 or later).
+ */
+export class RedisStateStore implements StateStore {
+  readonly client: Redis | Cluster
+  readonly keyPrefix: string
+  readonly commandTimeoutMs: number
+
+  constructor (client: Redis | Cluster, options: RedisStateStoreOptions = {}) {
+    if (client === null || typeof client !== 'object' || typeof (client as Redis).getdel !== 'function') {
+      throw new TypeError('RedisStateStore needs an ioredis client (Redis or Cluster)')
+    }
+    const keyPrefix = options.keyPrefix ?? 'social-auth:state:'
+    if (typeof keyPrefix !== 'string') throw new TypeError('keyPrefix must be a string')
+    const commandTimeoutMs = options.commandTimeoutMs ?? 2000
+    if (!Number.isFinite(commandTimeoutMs) || commandTimeoutMs <= 0) {
+      throw new TypeError(`commandTimeoutMs must be a positive number, got ${String(options.commandTimeoutMs)}`)
+    }
+    this.client = client
+    this.keyPrefix = keyPrefix
+    this.commandTimeoutMs = commandTimeoutMs
+  }
+
+  async save (key: string, record: StateRecord, ttlMs: number): Promise<void> {
+    const result = await this.#run(() => this.client.set(this.keyPrefix + key, encodeRecord(record), 'PX', ttlMs, 'NX'))
+    if (result !== 'OK') throw new StoreUnavailableError('state key collision in Redis')
+  }
+
+  async take (key: string): Promise<StateRecord | null> {
+    const value = await this.#run(() => this.client.getdel(this.keyPrefix + key))
+    return value === null ? null : decodeRecord(value)
+  }
+
+  async #run<T> (command: () => Promise<T>): Promise<T> {
+    if (DISCONNECTED.has(this.client.status)) {
+      throw new StoreUnavailableError(`Redis connection is ${this.client.status}`)
+    }
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new StoreUnavailableError(`Redis command timed out after ${this.commandTimeoutMs} ms`)), this.commandTimeoutMs)
+    })
+    try {
+      return await Promise.race([command(), timeout])
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) throw error
+      throw new StoreUnavailableError(`Redis command failed: ${(error as Error).message}`, { cause: error })
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+}

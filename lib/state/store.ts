@@ -1,0 +1,56 @@
+/**
+ * What the plugin remembers between the GET that starts a sign-in and the POST that completes it.
+ * Stores receive it under a key derived from the state, never the state itself.
+ */
+export interface StateRecord {
+  /** Configured provider name that issued the state. */
+  provider: string
+  /** Redirect URI sent in the authorization request, which the code exchange must repeat. */
+  redirectUri: string
+  /** PKCE code verifier, or null for a provider without PKCE. */
+  codeVerifier: string | null
+  /** OpenID Connect nonce, or null for a plain OAuth 2.0 provider. */
+  nonce: string | null
+  /** Creation time, in milliseconds since the epoch. */
+  createdAt: number
+}
+
+/**
+ * Server-side storage of pending sign-ins. Every operation touches one key, so an implementation
+ * may shard freely (a Redis Cluster, for one).
+ */
+export interface StateStore {
+  /**
+   * Stores a record for `ttlMs` milliseconds. Rejects with `StoreUnavailableError` when the store
+   * cannot be used, and never overwrites an existing key.
+   */
+  save: (key: string, record: StateRecord, ttlMs: number) => Promise<void>
+  /**
+   * Removes and returns the record in one atomic step, so of two concurrent calls with one key at
+   * most one gets the record. Resolves to null for an unknown or expired key.
+   */
+  take: (key: string) => Promise<StateRecord | null>
+}
+
+const FIELDS = ['provider', 'redirectUri', 'codeVerifier', 'nonce', 'createdAt'] as const
+
+/** Serializes a record as a compact JSON array, the form shared stores keep. */
+export function encodeRecord (record: StateRecord): string {
+  return JSON.stringify([record.provider, record.redirectUri, record.codeVerifier, record.nonce, record.createdAt])
+}
+
+/** Parses what `encodeRecord` wrote. Returns null for anything else, so a foreign value acts as an unknown state. */
+export function decodeRecord (value: string): StateRecord | null {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(value)
+  } catch {
+    return null
+  }
+  if (!Array.isArray(parsed) || parsed.length !== FIELDS.length) return null
+  const [provider, redirectUri, codeVerifier, nonce, createdAt] = parsed as unknown[]
+  if (typeof provider !== 'string' || typeof redirectUri !== 'string' || typeof createdAt !== 'number') return null
+  if (codeVerifier !== null && typeof codeVerifier !== 'string') return null
+  if (nonce !== null && typeof nonce !== 'string') return null
+  return { provider, redirectUri, codeVerifier, nonce, createdAt }
+}

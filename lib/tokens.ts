@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto'
+import { SignJWT } from 'jose'
+import { SocialAuthOptionsError } from './errors.js'
+import type { Identity } from './identity.js'
+
+/** Options of the default token strategy: an HS256 JWT signed with jose. */
+export interface JwtOptions {
+  /** Signing key: a string or bytes of at least 32 bytes (RFC 7518 section 3.2 wants a key as long as the hash). */
+  secret: string | Uint8Array
+  /** Token lifetime in seconds. Default 3600. */
+  expiresIn?: number
+  /** `iss` claim, when set. */
+  issuer?: string
+  /** `aud` claim, when set. */
+  audience?: string | string[]
+  /** Extra claims. `sub`, `iat`, `exp`, `jti`, `iss` and `aud` are the plugin's and win over these. */
+  claims?: (user: unknown, identity: Identity) => Record<string, unknown> | Promise<Record<string, unknown>>
+}
+
+/** Turns the host's user into the `user` object of the response body. */
+export type SerializeUser = (user: unknown) => Record<string, unknown>
+
+/** Default `serializeUser`: the `id`, `email` and `username` of the user, never the whole row. */
+export function defaultSerializeUser (user: unknown): Record<string, unknown> {
+  const source = (user !== null && typeof user === 'object' ? user : {}) as Record<string, unknown>
+  const result: Record<string, unknown> = {}
+  for (const field of ['id', 'email', 'username']) {
+    if (source[field] !== undefined) result[field] = source[field]
+  }
+  return result
+}
+
+export type IssueToken = (user: unknown, identity: Identity, request: unknown) => unknown
+
+/** Builds the default token strategy, which answers `{ token, user }`. */
+export function createJwtStrategy (options: JwtOptions | undefined, serializeUser: SerializeUser): IssueToken {
+  if (options === undefined || options === null || typeof options !== 'object') {
+    throw new SocialAuthOptionsError('jwt.secret is missing; set jwt.secret (at least 32 bytes) or give issueToken')
+  }
+  const key = typeof options.secret === 'string' ? new TextEncoder().encode(options.secret) : options.secret
+  if (!(key instanceof Uint8Array) || key.byteLength < 32) {
+    throw new SocialAuthOptionsError('jwt.secret must be a string or Uint8Array of at least 32 bytes')
+  }
+  const expiresIn = options.expiresIn ?? 3600
+  if (!Number.isSafeInteger(expiresIn) || expiresIn <= 0) {
+    throw new SocialAuthOptionsError(`jwt.expiresIn must be a positive whole number of seconds, got ${String(options.expiresIn)}`)
+  }
+  if (options.claims !== undefined && typeof options.claims !== 'function') {
+    throw new SocialAuthOptionsError('jwt.claims must be a function')
+  }
+
+  return async (user, identity) => {
+    const id = (user as { id?: unknown } | null)?.id
+    if (typeof id !== 'string' && typeof id !== 'number') {
+      throw new TypeError('resolveUser must return a user with a string or number id for the default token strategy')
+    }
+    const extra = options.claims === undefined ? {} : await options.claims(user, identity)
+    const jwt = new SignJWT({ ...extra })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(String(id))
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(Date.now() / 1000) + expiresIn)
+      .setJti(randomUUID())
+    if (options.issuer !== undefined) jwt.setIssuer(options.issuer)
+    if (options.audience !== undefined) jwt.setAudience(options.audience)
+    return { token: await jwt.sign(key), user: serializeUser(user) }
+  }
+}

@@ -1,0 +1,64 @@
+import { Type, type Static } from '@sinclair/typebox'
+
+/** Path parameters of both routes. */
+export const ProviderParams = Type.Object({
+  provider: Type.String({ description: 'Name of a configured provider, such as `google` or `corp`.', maxLength: 64 })
+}, { $id: 'SocialAuthProviderParams' })
+
+/** GET query: where the provider sends the browser back, and optional extra scopes. */
+export const AuthorizationQuery = Type.Object({
+  redirect_uri: Type.String({
+    minLength: 1,
+    maxLength: 2048,
+    description: 'Front-end page the provider redirects to. Must equal one of the configured redirect URIs exactly.'
+  }),
+  scope: Type.Optional(Type.String({
+    maxLength: 1024,
+    description: 'Extra scopes, space-separated. Only those the provider options allow.'
+  }))
+}, { $id: 'SocialAuthAuthorizationQuery', additionalProperties: true })
+
+/** GET 200 body. */
+export const AuthorizationResponse = Type.Object({
+  authorization_url: Type.String({ description: 'URL to send the browser to.' })
+}, { $id: 'SocialAuthAuthorizationResponse' })
+
+/**
+ * POST input, from the JSON or form body merged over the query string. Other parameters that a
+ * front end forwards from the provider's redirect (`scope`, `authuser`, `prompt`, …) are ignored.
+ */
+export const CompleteBody = Type.Object({
+  code: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'Authorization code from the provider redirect.' })),
+  state: Type.String({ minLength: 1, maxLength: 512, description: 'The state from the provider redirect.' }),
+  iss: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'RFC 9207 issuer identifier from the provider redirect.' })),
+  error: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'OAuth error code from the provider redirect, such as `access_denied`.' })),
+  error_description: Type.Optional(Type.String({ maxLength: 2048, description: 'Provider text that goes with `error`. It is never shown back.' }))
+}, { $id: 'SocialAuthCompleteBody', additionalProperties: true })
+
+/** POST 201 body of the default token strategy. */
+export const TokenResponse = Type.Object({
+  token: Type.String({ description: 'JWT for the signed-in user.' }),
+  user: Type.Object({}, { additionalProperties: true, description: 'The user, as `serializeUser` returns it.' })
+}, { $id: 'SocialAuthTokenResponse' })
+
+/** POST 201 body of a host-supplied token strategy: whatever `issueToken` returns. */
+export const CustomTokenResponse = Type.Object({}, {
+  $id: 'SocialAuthCustomTokenResponse',
+  additionalProperties: true,
+  description: 'The object that the issueToken option returns.'
+})
+
+/** 400 body: messages per field, and `non_field_errors` for the request as a whole. */
+export const ValidationErrorResponse = Type.Record(Type.String(), Type.Array(Type.String()), {
+  $id: 'SocialAuthValidationError',
+  description: 'Django REST framework style field errors.'
+})
+
+/** 404, 413, 415, 500, 502 and 503 body. */
+export const DetailErrorResponse = Type.Object({
+  detail: Type.String()
+}, { $id: 'SocialAuthDetailError' })
+
+export type ProviderParamsType = Static<typeof ProviderParams>
+export type AuthorizationQueryType = Static<typeof AuthorizationQuery>
+export type CompleteBodyType = Static<typeof CompleteBody>
