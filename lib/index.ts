@@ -6,6 +6,7 @@ import { checkRedirectUriList } from './redirect-uri.js'
 import { buildProviders, type ProviderOptions } from './providers/registry.js'
 import { registerRoutes, type ResolveUser } from './routes.js'
 import { MemoryStateStore } from './state/memory.js'
+import { RedisStateStore } from './state/redis.js'
 import type { StateStore } from './state/store.js'
 import { createJwtStrategy, defaultSerializeUser, type IssueToken, type JwtOptions, type SerializeUser } from './tokens.js'
 
@@ -76,6 +77,8 @@ const socialAuth: FastifyPluginAsync<SocialAuthOptions> = async (fastify: Fastif
     throw new SocialAuthOptionsError('stateStore must implement save(key, record, ttlMs) and take(key)')
   } else if (store instanceof MemoryStateStore) {
     fastify.log.info('fastify-social-auth: MemoryStateStore keeps sign-in states in this process only')
+  } else if (store instanceof RedisStateStore) {
+    logRedisErrors(fastify, store)
   }
 
   const serializeUser = options.serializeUser ?? defaultSerializeUser
@@ -103,6 +106,30 @@ const socialAuth: FastifyPluginAsync<SocialAuthOptions> = async (fastify: Fastif
       defaultTokenStrategy: options.issueToken === undefined
     })
   }, { prefix: options.prefix })
+}
+
+/**
+ * Logs the Redis client's connection errors, at most once per 10 seconds while they repeat. The
+ * listener also keeps ioredis from printing "Unhandled error event" for each reconnection attempt.
+ */
+function logRedisErrors (fastify: FastifyInstance, store: RedisStateStore): void {
+  let lastLoggedAt = 0
+  let suppressed = 0
+  const onError = (error: Error & { code?: string }): void => {
+    const now = Date.now()
+    if (now - lastLoggedAt < 10_000) {
+      suppressed++
+      return
+    }
+    fastify.log.error({ cause: error.message, errorCode: error.code, suppressed }, 'fastify-social-auth: Redis state store connection error')
+    lastLoggedAt = now
+    suppressed = 0
+  }
+  store.client.on('error', onError)
+  fastify.addHook('onClose', (_instance, done) => {
+    store.client.off('error', onError)
+    done()
+  })
 }
 
 function positiveNumber (value: unknown, fallback: number, name: string): number {

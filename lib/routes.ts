@@ -82,6 +82,7 @@ export async function registerRoutes (instance: FastifyInstance, options: RouteO
     instance.post<{ Params: ProviderParamsType, Body: CompleteBodyType }>(url, {
       schema: postSchema,
       bodyLimit: BODY_LIMIT_BYTES,
+      logSerializers: { req: serializeRequestWithoutQuery },
       preValidation: mergeQueryIntoBody
     }, async (request, reply) => {
       const { identity } = await flow.complete(request.params.provider, request.body)
@@ -93,6 +94,21 @@ export async function registerRoutes (instance: FastifyInstance, options: RouteO
       request.log.info({ provider: identity.provider }, 'social sign-in completed')
       return await reply.code(201).send(body)
     })
+  }
+}
+
+/**
+ * Serializes the request for Fastify's "incoming request" log line without its query string,
+ * which may carry the authorization code and the state.
+ */
+function serializeRequestWithoutQuery (request: FastifyRequest): Record<string, unknown> {
+  const queryStart = request.url.indexOf('?')
+  return {
+    method: request.method,
+    url: queryStart === -1 ? request.url : `${request.url.slice(0, queryStart)}?[redacted]`,
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort
   }
 }
 

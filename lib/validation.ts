@@ -13,6 +13,8 @@ export function createValidator (): Ajv {
 export function toFieldErrors (errors: readonly ErrorObject[]): FieldErrors {
   const fields: FieldErrors = {}
   for (const error of errors) {
+    // An if/else schema reports the failed branch as well as the error inside it.
+    if (error.keyword === 'if') continue
     const missing = error.keyword === 'required' ? String((error.params as { missingProperty: string }).missingProperty) : null
     const field = missing ?? (error.instancePath === '' ? 'non_field_errors' : error.instancePath.slice(1).split('/')[0] ?? 'non_field_errors')
     const message = messageFor(error)

@@ -33,7 +33,13 @@ export const CompleteBody = Type.Object({
   iss: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'RFC 9207 issuer identifier from the provider redirect.' })),
   error: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'OAuth error code from the provider redirect, such as `access_denied`.' })),
   error_description: Type.Optional(Type.String({ maxLength: 2048, description: 'Provider text that goes with `error`. It is never shown back.' }))
-}, { $id: 'SocialAuthCompleteBody', additionalProperties: true })
+}, {
+  $id: 'SocialAuthCompleteBody',
+  additionalProperties: true,
+  // `code` is required unless the provider redirected with an `error`.
+  if: { required: ['error'] },
+  else: { required: ['code'] }
+})
 
 /** POST 201 body of the default token strategy. */
 export const TokenResponse = Type.Object({

@@ -4,6 +4,8 @@ import { exportJWK, generateKeyPair } from 'jose'
 import Provider from 'oidc-provider'
 
 export interface OidcServerOptions {
+  /** Loopback port to listen on. Default: any free port. */
+  port?: number
   clientId?: string
   clientSecret?: string
   redirectUris: string[]
@@ -23,10 +25,10 @@ export interface OidcServer {
  * `alice@example.test`, verified.
  */
 export async function startOidcServer (options: OidcServerOptions): Promise<OidcServer> {
-  const clientId = options.clientId ?? 'social-auth-test'
-  const clientSecret = options.clientSecret ?? 'social-auth-test-secret-0123456789abcdef'
+  const clientId = options.clientId ?? 'social-auth-demo'
+  const clientSecret = options.clientSecret ?? 'social-auth-demo-secret-0123456789abcdef'
   const server: Server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve))
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 
   const { privateKey } = await generateKeyPair('RS256', { extractable: true })
@@ -42,13 +44,14 @@ export async function startOidcServer (options: OidcServerOptions): Promise<Oidc
       token_endpoint_auth_method: 'client_secret_basic'
     }],
     jwks: { keys: [signingKey] },
-    cookies: { keys: ['social-auth-test-cookie-key'] },
+    cookies: { keys: ['social-auth-demo-cookie-key'] },
     claims: {
       openid: ['sub'],
       email: ['email', 'email_verified'],
       profile: ['name', 'given_name', 'family_name', 'preferred_username', 'picture']
     },
     pkce: { required: () => true },
+    ttl: { AccessToken: 600, AuthorizationCode: 60, Grant: 600, IdToken: 600, Interaction: 600, Session: 600 },
     features: { devInteractions: { enabled: true } },
     async findAccount (_ctx, id) {
       return {

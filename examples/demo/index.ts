@@ -1,0 +1,99 @@
+/**
+ * A whole social sign-in on this machine: a local OpenID provider, a Fastify app with the plugin,
+ * and a scripted browser that clicks through the provider's sign-in and consent pages.
+ *
+ *   npm run demo                                  in-memory state store
+ *   REDIS_URL=redis://127.0.0.1:6379 npm run demo  Redis state store
+ */
+import Fastify from 'fastify'
+import { decodeJwt } from 'jose'
+import { Redis } from 'ioredis'
+import socialAuth, { MemoryStateStore, RedisStateStore, type Identity, type StateStore } from '../../lib/index.js'
+import { signInAtProvider } from './browser.js'
+import { startOidcServer } from './local-provider.js'
+
+// The front-end page the provider sends the browser back to. The demo never serves it: the
+// scripted browser reads code and state from the redirect, as a single-page app would.
+const REDIRECT_URI = 'http://127.0.0.1:5173/auth/callback'
+
+interface User {
+  id: number
+  email: string | null
+  username: string | null
+  provider: string
+  uid: string
+}
+
+const users = new Map<string, User>()
+
+/** Finds or creates a user per provider account. A real app keeps these in its database. */
+async function resolveUser (identity: Identity): Promise<User> {
+  const key = `${identity.provider}:${identity.uid}`
+  let user = users.get(key)
+  if (user === undefined) {
+    user = { id: users.size + 1, email: identity.email, username: identity.username, provider: identity.provider, uid: identity.uid }
+    users.set(key, user)
+    console.log(`  resolveUser created user ${user.id} for ${key} (email ${String(identity.email)}, verified: ${String(identity.emailVerified)})`)
+  }
+  return user
+}
+
+const provider = await startOidcServer({ redirectUris: [REDIRECT_URI] })
+const redis = process.env.REDIS_URL === undefined ? null : new Redis(process.env.REDIS_URL)
+const stateStore: StateStore = redis === null ? new MemoryStateStore() : new RedisStateStore(redis, { keyPrefix: 'social-auth-demo:state:' })
+
+const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'warn' } })
+await app.register(socialAuth, {
+  prefix: '/auth',
+  redirectUris: [REDIRECT_URI],
+  stateStore,
+  providers: {
+    local: { type: 'oidc', issuer: provider.issuer, clientId: provider.clientId, clientSecret: provider.clientSecret }
+  },
+  resolveUser,
+  jwt: { secret: 'demo-only-secret-replace-with-32-random-bytes', expiresIn: 900, issuer: 'fastify-social-auth-demo' }
+})
+const appUrl = await app.listen({ port: 0, host: '127.0.0.1' })
+
+try {
+  console.log(`Local OpenID provider: ${provider.issuer}`)
+  console.log(`App with fastify-social-auth: ${appUrl} (state store: ${redis === null ? 'memory' : 'Redis'})\n`)
+
+  console.log('1. The front end asks the app where to send the browser')
+  const begin = await fetch(`${appUrl}/auth/o/local/?redirect_uri=${encodeURIComponent(REDIRECT_URI)}`)
+  const { authorization_url: authorizationUrl } = await begin.json() as { authorization_url: string }
+  console.log(`  GET /auth/o/local/ -> ${begin.status}`)
+  console.log(`  authorization_url: ${authorizationUrl}\n`)
+
+  console.log('2. The browser signs in at the provider as "demo-user" and gives consent')
+  const callback = await signInAtProvider(authorizationUrl, { login: 'demo-user', redirectUri: REDIRECT_URI })
+  console.log(`  the provider redirected to ${callback.origin}${callback.pathname} with code, state and iss\n`)
+
+  console.log('3. The front end posts code and state back to the app')
+  const complete = await fetch(`${appUrl}/auth/o/local/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      code: callback.searchParams.get('code'),
+      state: callback.searchParams.get('state'),
+      iss: callback.searchParams.get('iss')
+    })
+  })
+  const body = await complete.json() as { token?: string }
+  console.log(`  POST /auth/o/local/ -> ${complete.status}`)
+  console.log(`  body: ${JSON.stringify(body, null, 2).replaceAll('\n', '\n  ')}`)
+  if (complete.status !== 201 || typeof body.token !== 'string') throw new Error('sign-in failed')
+  console.log(`  token claims: ${JSON.stringify(decodeJwt(body.token), null, 2).replaceAll('\n', '\n  ')}\n`)
+
+  console.log('4. The same state again is refused: states are single-use')
+  const replay = await fetch(`${appUrl}/auth/o/local/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code: callback.searchParams.get('code'), state: callback.searchParams.get('state') })
+  })
+  console.log(`  POST /auth/o/local/ -> ${replay.status} ${await replay.text()}`)
+} finally {
+  await app.close()
+  redis?.disconnect()
+  await provider.close()
+}

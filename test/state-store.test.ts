@@ -1,0 +1,183 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { Redis } from 'ioredis'
+import { MemoryStateStore, RedisStateStore, StoreUnavailableError, type StateRecord } from '../lib/index.js'
+import { buildApp } from './support/app.js'
+import { startOidcServer, type OidcServer } from '../examples/demo/local-provider.js'
+import { connectRedis, deleteKeys, freePort, RedisProcess, testKeyPrefix } from './support/redis.js'
+
+const record: StateRecord = {
+  provider: 'local',
+  redirectUri: 'https://app.example.test/callback',
+  codeVerifier: 'verifier-0123456789',
+  nonce: 'nonce-0123456789',
+  createdAt: 1_700_000_000_000
+}
+
+const sleep = async (ms: number): Promise<void> => await new Promise((resolve) => setTimeout(resolve, ms))
+
+describe('RedisStateStore', () => {
+  let redis: Redis
+  const keyPrefix = testKeyPrefix('store')
+
+  before(() => { redis = connectRedis() })
+  after(async () => {
+    await deleteKeys(redis, keyPrefix)
+    await redis.quit()
+  })
+
+  it('take returns the record once', async () => {
+    const store = new RedisStateStore(redis, { keyPrefix })
+    await store.save('key-once', record, 60_000)
+    assert.deepEqual(await store.take('key-once'), record)
+    assert.equal(await store.take('key-once'), null)
+  })
+
+  it('record without PKCE or nonce round-trips', async () => {
+    const store = new RedisStateStore(redis, { keyPrefix })
+    const plain = { ...record, codeVerifier: null, nonce: null }
+    await store.save('key-plain', plain, 60_000)
+    assert.deepEqual(await store.take('key-plain'), plain)
+  })
+
+  it('save never overwrites a key', async () => {
+    const store = new RedisStateStore(redis, { keyPrefix })
+    await store.save('key-twice', record, 60_000)
+    await assert.rejects(store.save('key-twice', { ...record, provider: 'other' }, 60_000), StoreUnavailableError)
+    assert.equal((await store.take('key-twice'))?.provider, 'local')
+  })
+
+  it('keys carry the prefix and expire', async () => {
+    const store = new RedisStateStore(redis, { keyPrefix })
+    await store.save('key-ttl', record, 200)
+    const ttl = await redis.pttl(`${keyPrefix}key-ttl`)
+    assert.ok(ttl > 0 && ttl <= 200, `PTTL ${ttl}`)
+    await sleep(300)
+    assert.equal(await store.take('key-ttl'), null)
+  })
+
+  it('foreign value acts as an unknown state', async () => {
+    const store = new RedisStateStore(redis, { keyPrefix })
+    for (const value of ['not json', '{"provider":"local"}', '["local",1,null,null,0]', '[]']) {
+      await redis.set(`${keyPrefix}key-foreign`, value)
+      assert.equal(await store.take('key-foreign'), null, value)
+    }
+  })
+
+  it('concurrent takes give the record to exactly one', async () => {
+    const store = new RedisStateStore(redis, { keyPrefix })
+    await store.save('key-race', record, 60_000)
+    const results = await Promise.all(Array.from({ length: 20 }, async () => await store.take('key-race')))
+    assert.equal(results.filter((result) => result !== null).length, 1)
+  })
+
+  it('constructor rejects what is not an ioredis client', () => {
+    assert.throws(() => new RedisStateStore({} as never), /needs an ioredis client/)
+    assert.throws(() => new RedisStateStore(redis, { commandTimeoutMs: 0 }), /commandTimeoutMs/)
+  })
+})
+
+describe('MemoryStateStore', () => {
+  it('take returns the record once', async () => {
+    const store = new MemoryStateStore()
+    await store.save('key', record, 60_000)
+    assert.deepEqual(await store.take('key'), record)
+    assert.equal(await store.take('key'), null)
+  })
+
+  it('expired record is gone', async () => {
+    const store = new MemoryStateStore()
+    await store.save('key', record, 20)
+    await sleep(40)
+    assert.equal(await store.take('key'), null)
+  })
+
+  it('full store rejects new states', async () => {
+    const store = new MemoryStateStore({ maxEntries: 3 })
+    for (const key of ['a', 'b', 'c']) await store.save(key, record, 60_000)
+    await assert.rejects(store.save('d', record, 60_000), (error: StoreUnavailableError) => {
+      assert.ok(error instanceof StoreUnavailableError)
+      assert.equal(error.statusCode, 503)
+      return true
+    })
+    assert.equal(store.size, 3)
+  })
+
+  it('full store makes room by dropping expired states', async () => {
+    const store = new MemoryStateStore({ maxEntries: 2 })
+    await store.save('old-1', record, 20)
+    await store.save('old-2', record, 20)
+    await sleep(40)
+    await store.save('new', record, 60_000)
+    assert.equal(store.size, 1)
+    assert.deepEqual(await store.take('new'), record)
+  })
+
+  it('invalid maxEntries is rejected', () => {
+    assert.throws(() => new MemoryStateStore({ maxEntries: 0 }), /maxEntries/)
+    assert.throws(() => new MemoryStateStore({ maxEntries: 1.5 }), /maxEntries/)
+  })
+})
+
+describe('state store unavailable', () => {
+  let oidc: OidcServer
+
+  before(async () => { oidc = await startOidcServer({ redirectUris: ['http://127.0.0.1:5173/auth/callback'] }) })
+  after(async () => { await oidc.close() })
+
+  it('full memory store answers 503 with Retry-After', async () => {
+    const testApp = await buildApp({
+      stateStore: new MemoryStateStore({ maxEntries: 1 }),
+      providers: { local: { type: 'oidc', issuer: oidc.issuer, clientId: oidc.clientId, clientSecret: oidc.clientSecret } }
+    })
+    try {
+      assert.equal((await testApp.begin()).statusCode, 200)
+      const full = await testApp.begin()
+      assert.equal(full.statusCode, 503)
+      assert.deepEqual(full.json(), { detail: 'Sign-in is temporarily unavailable. Try again later.' })
+      assert.equal(full.headers['retry-after'], '30')
+      assert.equal(full.headers['cache-control'], 'no-store')
+    } finally {
+      await testApp.app.close()
+    }
+  })
+
+  it('stopped Redis answers 503 and recovers when it is back', async () => {
+    const server = new RedisProcess(await freePort())
+    await server.start()
+    const client = new Redis(server.url)
+    const testApp = await buildApp({
+      stateStore: new RedisStateStore(client, { commandTimeoutMs: 500 }),
+      providers: { local: { type: 'oidc', issuer: oidc.issuer, clientId: oidc.clientId, clientSecret: oidc.clientSecret } }
+    })
+    try {
+      const before = await testApp.begin()
+      assert.equal(before.statusCode, 200)
+      const state = new URL(before.json().authorization_url).searchParams.get('state')
+
+      await server.stop()
+      // Long enough for ioredis to fail a reconnection attempt, as in a real outage.
+      await sleep(600)
+      const down = await testApp.begin()
+      assert.equal(down.statusCode, 503)
+      assert.deepEqual(down.json(), { detail: 'Sign-in is temporarily unavailable. Try again later.' })
+      assert.ok(Number(down.headers['retry-after']) > 0)
+      const downPost = await testApp.app.inject({ method: 'POST', url: '/o/local/', payload: { code: 'code', state } })
+      assert.equal(downPost.statusCode, 503)
+      assert.ok(testApp.logs.some((line) => line.level >= 50 && line.code === 'STATE_STORE_UNAVAILABLE'), 'the failed request is logged as an error')
+
+      await server.start()
+      let recovered = 0
+      for (let attempt = 0; attempt < 100 && recovered !== 200; attempt++) {
+        await sleep(100)
+        recovered = (await testApp.begin()).statusCode
+      }
+      assert.equal(recovered, 200)
+      assert.ok(testApp.logs.some((line) => line.level >= 50 && /Redis state store connection error/.test(line.msg)), 'the connection error is logged')
+    } finally {
+      client.disconnect()
+      await testApp.app.close()
+      await server.stop()
+    }
+  })
+})
