@@ -40,7 +40,8 @@ function toSocialAuthError (error: FastifyError | SocialAuthError | Error): Soci
       return new ValidationError({ non_field_errors: ['JSON parse error.'] }, 'JSON_INVALID')
   }
   const status = fastifyError.statusCode
-  if (status !== undefined && status >= 400 && status < 500) {
+  // Only Fastify's own client errors are mapped here. A host function's error with a statusCode is a bug in the host.
+  if (fastifyError.code?.startsWith('FST_') === true && status !== undefined && status >= 400 && status < 500) {
     // Fastify's own client errors: malformed JSON, a prototype-poisoning key, a bad Content-Length.
     if (status === 400) return new ValidationError({ non_field_errors: ['Malformed request.'] }, fastifyError.code ?? 'BAD_REQUEST')
     return new SocialAuthError(fastifyError.code ?? 'BAD_REQUEST', status, 'Bad request.')

@@ -11,6 +11,8 @@ export interface CompleteInput {
   iss?: string
   error?: string
   error_description?: string
+  /** Apple's first-sign-in `user` JSON, forwarded by the front end. */
+  user?: string
 }
 
 export interface FlowOptions {
@@ -119,7 +121,8 @@ export class SignInFlow {
       code: input.code as string,
       redirectUri: record.redirectUri,
       codeVerifier: record.codeVerifier,
-      nonce: record.nonce
+      nonce: record.nonce,
+      user: input.user
     })
     return { provider, identity }
   }

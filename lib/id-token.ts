@@ -7,7 +7,8 @@ export const ASYMMETRIC_ALGORITHMS = [
 ] as const
 
 export interface IdTokenVerifierOptions {
-  issuer: string
+  /** Accepted `iss` values, or a check for issuers that depend on the token (Microsoft's multi-tenant ones). */
+  issuer: string | string[] | ((issuer: string, claims: JWTPayload) => boolean)
   clientId: string
   jwksUri: string
   algorithms: string[]
@@ -38,7 +39,7 @@ export class IdTokenVerifier {
     let payload: JWTPayload
     try {
       const result = await jwtVerify(idToken, this.#keys, {
-        issuer: this.#options.issuer,
+        issuer: typeof this.#options.issuer === 'function' ? undefined : this.#options.issuer,
         audience: this.#options.clientId,
         algorithms: this.#options.algorithms,
         clockTolerance: this.#options.clockToleranceSeconds,
@@ -51,6 +52,10 @@ export class IdTokenVerifier {
       throw mapJoseError(error)
     }
 
+    const issuerCheck = this.#options.issuer
+    if (typeof issuerCheck === 'function' && (typeof payload.iss !== 'string' || !issuerCheck(payload.iss, payload))) {
+      throw invalidIdToken('iss claim does not match the issuer template')
+    }
     if (typeof payload.sub !== 'string' || payload.sub.length === 0) {
       throw invalidIdToken('sub claim is not a non-empty string')
     }

@@ -5,8 +5,10 @@ import { SignInFlow } from './flow.js'
 import { checkRedirectUriList } from './redirect-uri.js'
 import { buildProviders, type ProviderOptions } from './providers/registry.js'
 import { registerRoutes, type ResolveUser } from './routes.js'
+import { nonNegativeNumber, positiveNumber, rejectUnknownPluginOptions } from './plugin-options.js'
 import { MemoryStateStore } from './state/memory.js'
 import { RedisStateStore } from './state/redis.js'
+import { logRedisErrors } from './state/redis-errors.js'
 import type { StateStore } from './state/store.js'
 import { createJwtStrategy, defaultSerializeUser, type IssueToken, type JwtOptions, type SerializeUser } from './tokens.js'
 
@@ -52,6 +54,7 @@ declare module 'fastify' {
 
 const socialAuth: FastifyPluginAsync<SocialAuthOptions> = async (fastify: FastifyInstance, options: SocialAuthOptions) => {
   if (options === null || typeof options !== 'object') throw new SocialAuthOptionsError('options must be an object')
+  rejectUnknownPluginOptions(options as unknown as Record<string, unknown>)
   if (typeof options.resolveUser !== 'function') {
     throw new SocialAuthOptionsError('resolveUser is missing; give a function that finds or creates the user for an identity')
   }
@@ -83,9 +86,13 @@ const socialAuth: FastifyPluginAsync<SocialAuthOptions> = async (fastify: Fastif
 
   const serializeUser = options.serializeUser ?? defaultSerializeUser
   const issueToken = options.issueToken ?? createJwtStrategy(options.jwt, serializeUser)
-  const flow = new SignInFlow({ providers, redirectUris, store, stateTtlMs: stateTtlSeconds * 1000 })
+  // Redis takes whole milliseconds in PX.
+  const flow = new SignInFlow({ providers, redirectUris, store, stateTtlMs: Math.ceil(stateTtlSeconds * 1000) })
 
-  fastify.decorate('socialAuth', { providers: [...providers.keys()], stateStore: store })
+  // A second registration, under another prefix, keeps the first one's decoration.
+  if (!fastify.hasDecorator('socialAuth')) {
+    fastify.decorate('socialAuth', { providers: [...providers.keys()], stateStore: store })
+  }
 
   // Discovery starts once the app is ready, without holding it up: a provider that is down
   // answers 502 until it comes back, and the others keep working.
@@ -108,46 +115,6 @@ const socialAuth: FastifyPluginAsync<SocialAuthOptions> = async (fastify: Fastif
   }, { prefix: options.prefix })
 }
 
-/**
- * Logs the Redis client's connection errors, at most once per 10 seconds while they repeat. The
- * listener also keeps ioredis from printing "Unhandled error event" for each reconnection attempt.
- */
-function logRedisErrors (fastify: FastifyInstance, store: RedisStateStore): void {
-  let lastLoggedAt = 0
-  let suppressed = 0
-  const onError = (error: Error & { code?: string }): void => {
-    const now = Date.now()
-    if (now - lastLoggedAt < 10_000) {
-      suppressed++
-      return
-    }
-    fastify.log.error({ cause: error.message, errorCode: error.code, suppressed }, 'fastify-social-auth: Redis state store connection error')
-    lastLoggedAt = now
-    suppressed = 0
-  }
-  store.client.on('error', onError)
-  fastify.addHook('onClose', (_instance, done) => {
-    store.client.off('error', onError)
-    done()
-  })
-}
-
-function positiveNumber (value: unknown, fallback: number, name: string): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new SocialAuthOptionsError(`${name} must be a positive number, got ${String(value)}`)
-  }
-  return value
-}
-
-function nonNegativeNumber (value: unknown, fallback: number, name: string): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new SocialAuthOptionsError(`${name} must be zero or a positive number, got ${String(value)}`)
-  }
-  return value
-}
-
 const plugin = fp(socialAuth, { fastify: '5.x', name: 'fastify-social-auth' })
 
 export default plugin
@@ -156,11 +123,14 @@ export { MemoryStateStore, type MemoryStateStoreOptions } from './state/memory.j
 export { RedisStateStore, type RedisStateStoreOptions } from './state/redis.js'
 export type { StateRecord, StateStore } from './state/store.js'
 export type { Identity, ProviderTokens } from './identity.js'
-export type { ProviderOptions } from './providers/registry.js'
+export type { PresetId, PresetProviderOptions, ProviderOptions } from './providers/registry.js'
 export type { OidcProviderOptions } from './providers/oidc.js'
-export type { ResolveUser } from './routes.js'
-export type { IssueToken, JwtOptions, SerializeUser } from './tokens.js'
+export type { OAuth2ProviderOptions } from './providers/generic-oauth2.js'
+export type { CommonProviderOptions } from './providers/preset.js'
+export type { EndpointOverrides, ProfileContext, ProfileFields } from './providers/types.js'
+export { serializeRequestWithoutQuery, type ResolveUser } from './routes.js'
+export type { AppUser, IssueToken, JwtOptions, SerializeUser } from './tokens.js'
 export {
   ProviderError, ProviderNotFoundError, SignInError, SocialAuthError, SocialAuthOptionsError, StoreUnavailableError, ValidationError
 } from './errors.js'
-export type { ErrorBody, FieldErrors } from './errors.js'
+export type { ErrorBody, FieldErrors, SocialAuthErrorOptions } from './errors.js'

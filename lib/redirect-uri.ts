@@ -4,8 +4,8 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost'])
 
 /**
  * Checks one configured redirect URI and returns it unchanged. The rules follow OAuth 2.0
- * Security Best Current Practice (RFC 9700): absolute, no fragment, no wildcard, no userinfo,
- * and https unless the host is loopback or the scheme is a native app's own.
+ * Security Best Current Practice (RFC 9700) and RFC 8252: absolute, no fragment, no wildcard, no
+ * userinfo, and https unless the host is loopback or the scheme is a native app's reversed domain.
  */
 export function checkRedirectUri (uri: unknown, where: string): string {
   if (typeof uri !== 'string' || uri.length === 0) {
@@ -22,11 +22,16 @@ export function checkRedirectUri (uri: unknown, where: string): string {
   if (url.username !== '' || url.password !== '') {
     throw new SocialAuthOptionsError(`${where} must not contain userinfo, got "${uri}"`)
   }
-  if (url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname)) {
-    throw new SocialAuthOptionsError(`${where} must use https unless its host is loopback, got "${uri}"`)
+  if (url.protocol === 'https:' || url.protocol === 'http:') {
+    if (!uri.startsWith(`${url.protocol}//`)) throw new SocialAuthOptionsError(`${where} must start with ${url.protocol}//, got "${uri}"`)
+    if (url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname)) {
+      throw new SocialAuthOptionsError(`${where} must use https unless its host is loopback, got "${uri}"`)
+    }
+    return uri
   }
-  if (/^(javascript|data|file|vbscript|blob|about):$/i.test(url.protocol)) {
-    throw new SocialAuthOptionsError(`${where} uses a forbidden scheme, got "${uri}"`)
+  // RFC 8252 section 7.1: a native app's private-use scheme is a reversed domain name, so it has a dot.
+  if (!url.protocol.slice(0, -1).includes('.')) {
+    throw new SocialAuthOptionsError(`${where} must use https, http on a loopback host, or a native app scheme such as com.example.app:, got "${uri}"`)
   }
   return uri
 }

@@ -7,11 +7,11 @@ import { handleError } from './error-handler.js'
 import { SignInError } from './errors.js'
 import type { SignInFlow } from './flow.js'
 import type { Identity } from './identity.js'
-import type { IssueToken } from './tokens.js'
+import type { AppUser, IssueToken } from './tokens.js'
 import { createValidator } from './validation.js'
 
 /** Resolves the app's user for a verified identity. Return null, or throw `SignInError`, to refuse the sign-in. */
-export type ResolveUser = (identity: Identity, request: FastifyRequest) => unknown
+export type ResolveUser = (identity: Identity, request: FastifyRequest) => AppUser
 
 export interface RouteOptions {
   flow: SignInFlow
@@ -73,8 +73,23 @@ export async function registerRoutes (instance: FastifyInstance, options: RouteO
     response: { 201: options.defaultTokenStrategy ? TokenResponse : CustomTokenResponse, ...ERROR_RESPONSES }
   }
 
-  for (const url of ['/o/:provider/', '/o/:provider']) {
-    instance.get<{ Params: ProviderParamsType, Querystring: AuthorizationQueryType }>(url, { schema: getSchema }, async (request) => {
+  // An unknown provider is a 404 before any field is validated.
+  const requireProvider = async (request: FastifyRequest): Promise<void> => {
+    flow.provider((request.params as ProviderParamsType).provider)
+  }
+
+  // With ignoreTrailingSlash, Fastify already serves both forms from one route.
+  const config = instance.initialConfig as { ignoreTrailingSlash?: boolean, routerOptions?: { ignoreTrailingSlash?: boolean } }
+  const ignoresTrailingSlash = config.routerOptions?.ignoreTrailingSlash ?? config.ignoreTrailingSlash ?? false
+  const urls = ignoresTrailingSlash ? ['/o/:provider/'] : ['/o/:provider/', '/o/:provider']
+
+  for (const url of urls) {
+    instance.get<{ Params: ProviderParamsType, Querystring: AuthorizationQueryType }>(url, {
+      schema: getSchema,
+      // A HEAD request would store a state like a GET, for a link checker or a prefetcher.
+      exposeHeadRoute: false,
+      preValidation: requireProvider
+    }, async (request) => {
       const authorizationUrl = await flow.begin(request.params.provider, request.query.redirect_uri, request.query.scope)
       return { authorization_url: authorizationUrl }
     })
@@ -83,7 +98,7 @@ export async function registerRoutes (instance: FastifyInstance, options: RouteO
       schema: postSchema,
       bodyLimit: BODY_LIMIT_BYTES,
       logSerializers: { req: serializeRequestWithoutQuery },
-      preValidation: mergeQueryIntoBody
+      preValidation: [requireProvider, mergeQueryIntoBody]
     }, async (request, reply) => {
       const { identity } = await flow.complete(request.params.provider, request.body)
       const user = await resolveUser(identity, request)
@@ -91,6 +106,7 @@ export async function registerRoutes (instance: FastifyInstance, options: RouteO
         throw new SignInError('USER_REJECTED', 'This account is not allowed to sign in.')
       }
       const body = await issueToken(user, identity, request)
+      if (body === null || typeof body !== 'object') throw new TypeError('issueToken must return an object')
       request.log.info({ provider: identity.provider }, 'social sign-in completed')
       return await reply.code(201).send(body)
     })
@@ -101,7 +117,7 @@ export async function registerRoutes (instance: FastifyInstance, options: RouteO
  * Serializes the request for Fastify's "incoming request" log line without its query string,
  * which may carry the authorization code and the state.
  */
-function serializeRequestWithoutQuery (request: FastifyRequest): Record<string, unknown> {
+export function serializeRequestWithoutQuery (request: FastifyRequest): Record<string, unknown> {
   const queryStart = request.url.indexOf('?')
   return {
     method: request.method,

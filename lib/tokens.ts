@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto'
+import type { FastifyRequest } from 'fastify'
 import { SignJWT } from 'jose'
 import { SocialAuthOptionsError } from './errors.js'
+import { rejectUnknownOptions } from './providers/options.js'
 import type { Identity } from './identity.js'
+
+/**
+ * The app's user, as `resolveUser` returns it. The plugin reads only its `id` (default token
+ * strategy) and what `serializeUser` picks, so any type of the host's fits.
+ */
+export type AppUser = any
 
 /** Options of the default token strategy: an HS256 JWT signed with jose. */
 export interface JwtOptions {
@@ -14,11 +22,11 @@ export interface JwtOptions {
   /** `aud` claim, when set. */
   audience?: string | string[]
   /** Extra claims. `sub`, `iat`, `exp`, `jti`, `iss` and `aud` are the plugin's and win over these. */
-  claims?: (user: unknown, identity: Identity) => Record<string, unknown> | Promise<Record<string, unknown>>
+  claims?: (user: AppUser, identity: Identity) => Record<string, unknown> | Promise<Record<string, unknown>>
 }
 
 /** Turns the host's user into the `user` object of the response body. */
-export type SerializeUser = (user: unknown) => Record<string, unknown>
+export type SerializeUser = (user: AppUser) => Record<string, unknown>
 
 /** Default `serializeUser`: the `id`, `email` and `username` of the user, never the whole row. */
 export function defaultSerializeUser (user: unknown): Record<string, unknown> {
@@ -30,13 +38,15 @@ export function defaultSerializeUser (user: unknown): Record<string, unknown> {
   return result
 }
 
-export type IssueToken = (user: unknown, identity: Identity, request: unknown) => unknown
+/** Builds the 201 body for a signed-in user. */
+export type IssueToken = (user: AppUser, identity: Identity, request: FastifyRequest) => Record<string, unknown> | Promise<Record<string, unknown>>
 
 /** Builds the default token strategy, which answers `{ token, user }`. */
 export function createJwtStrategy (options: JwtOptions | undefined, serializeUser: SerializeUser): IssueToken {
-  if (options === undefined || options === null || typeof options !== 'object') {
+  if (options === undefined || options === null || typeof options !== 'object' || options.secret === undefined) {
     throw new SocialAuthOptionsError('jwt.secret is missing; set jwt.secret (at least 32 bytes) or give issueToken')
   }
+  rejectUnknownOptions(options as unknown as Record<string, unknown>, ['secret', 'expiresIn', 'issuer', 'audience', 'claims'], 'jwt')
   const key = typeof options.secret === 'string' ? new TextEncoder().encode(options.secret) : options.secret
   if (!(key instanceof Uint8Array) || key.byteLength < 32) {
     throw new SocialAuthOptionsError('jwt.secret must be a string or Uint8Array of at least 32 bytes')

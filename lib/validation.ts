@@ -36,6 +36,8 @@ function messageFor (error: ErrorObject): string {
       return params.type === 'string' ? 'Not a valid string.' : `Expected a value of type ${String(params.type)}.`
     case 'minLength':
       return params.limit === 1 ? 'This field may not be blank.' : `Ensure this field has at least ${String(params.limit)} characters.`
+    case 'pattern':
+      return 'This field contains characters that are not allowed.'
     case 'maxLength':
       return `Ensure this field has no more than ${String(params.limit)} characters.`
     default:

@@ -1,8 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox'
 
+// RFC 6749 appendix A: codes and states are printable ASCII. Emptiness is minLength's to report.
+const VSCHAR = '^[\\x20-\\x7E]*$'
+
 /** Path parameters of both routes. */
 export const ProviderParams = Type.Object({
-  provider: Type.String({ description: 'Name of a configured provider, such as `google` or `corp`.', maxLength: 64 })
+  provider: Type.String({ description: 'Name of a configured provider, such as `google` or `corp`.' })
 }, { $id: 'SocialAuthProviderParams' })
 
 /** GET query: where the provider sends the browser back, and optional extra scopes. */
@@ -28,11 +31,20 @@ export const AuthorizationResponse = Type.Object({
  * front end forwards from the provider's redirect (`scope`, `authuser`, `prompt`, …) are ignored.
  */
 export const CompleteBody = Type.Object({
-  code: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'Authorization code from the provider redirect.' })),
-  state: Type.String({ minLength: 1, maxLength: 512, description: 'The state from the provider redirect.' }),
+  code: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: 2048,
+    pattern: VSCHAR,
+    description: 'Authorization code from the provider redirect.'
+  })),
+  state: Type.String({ minLength: 1, maxLength: 512, pattern: VSCHAR, description: 'The state from the provider redirect.' }),
   iss: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'RFC 9207 issuer identifier from the provider redirect.' })),
   error: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'OAuth error code from the provider redirect, such as `access_denied`.' })),
-  error_description: Type.Optional(Type.String({ maxLength: 2048, description: 'Provider text that goes with `error`. It is never shown back.' }))
+  error_description: Type.Optional(Type.String({ maxLength: 2048, description: 'Provider text that goes with `error`. It is never shown back.' })),
+  user: Type.Optional(Type.String({
+    maxLength: 4096,
+    description: 'Sign in with Apple only: the `user` JSON that Apple posts on the first sign-in, with the name.'
+  }))
 }, {
   $id: 'SocialAuthCompleteBody',
   additionalProperties: true,

@@ -224,7 +224,8 @@ describe('id_token verification', () => {
   const tokenFailures: Array<[string, (reply: import('fastify').FastifyReply) => unknown, number, unknown]> = [
     ['invalid_client', (reply) => reply.code(401).send({ error: 'invalid_client' }), 502, PROVIDER_FAILED],
     ['invalid_grant', (reply) => reply.code(400).send({ error: 'invalid_grant', error_description: 'code expired' }), 400, { non_field_errors: ['The authorization code is invalid or expired. Sign in again.'] }],
-    ['error inside HTTP 200', () => ({ error: 'bad_verification_code', error_description: 'The code passed is incorrect or expired.' }), 502, PROVIDER_FAILED],
+    ['bad_verification_code inside HTTP 200', () => ({ error: 'bad_verification_code', error_description: 'The code passed is incorrect or expired.' }), 400, { non_field_errors: ['The authorization code is invalid or expired. Sign in again.'] }],
+    ['unknown error inside HTTP 200', () => ({ error: 'server_busy' }), 502, PROVIDER_FAILED],
     ['HTTP 500 with HTML', (reply) => reply.code(500).type('text/html').send('<html>down</html>'), 502, PROVIDER_FAILED],
     ['HTTP 200 with HTML', (reply) => reply.type('text/html').send('<html>login</html>'), 502, PROVIDER_FAILED],
     ['empty body', (reply) => reply.code(200).type('application/json').send(''), 502, PROVIDER_FAILED],

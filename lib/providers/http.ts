@@ -1,23 +1,32 @@
 import { ProviderError } from '../errors.js'
 
-export interface FetchJsonOptions {
-  timeoutMs: number
-  headers?: Record<string, string>
+export interface RequestJsonOptions {
   /** Names the endpoint in error reasons, such as `userinfo`. */
   endpoint: string
+  timeoutMs: number
+  headers?: Record<string, string>
+  method?: 'GET' | 'POST'
+  body?: string
+  /** Resolve to null instead of failing on these HTTP statuses, for optional data. */
+  allowStatus?: number[]
 }
 
 const MAX_BODY_BYTES = 1024 * 1024
+/** GitHub's and Reddit's APIs reject requests without a User-Agent. */
+export const USER_AGENT = 'fastify-social-auth'
 
 /**
- * GETs a JSON object from a provider endpoint, bounded in time and size. Every failure becomes a
- * `ProviderError` whose reason names the endpoint and the status but holds no token or body.
+ * Sends a request to a provider endpoint and parses its JSON answer, bounded in time and size.
+ * Every failure becomes a `ProviderError` whose reason names the endpoint and the status, and
+ * holds no token and no body.
  */
-export async function fetchJson (url: string, options: FetchJsonOptions): Promise<Record<string, unknown>> {
+export async function requestJson (url: string, options: RequestJsonOptions): Promise<unknown> {
   let response: Response
   try {
     response = await fetch(url, {
-      headers: { accept: 'application/json', ...options.headers },
+      method: options.method ?? 'GET',
+      headers: { accept: 'application/json', 'user-agent': USER_AGENT, ...options.headers },
+      body: options.body,
       redirect: 'error',
       signal: AbortSignal.timeout(options.timeoutMs)
     })
@@ -34,26 +43,43 @@ export async function fetchJson (url: string, options: FetchJsonOptions): Promis
   try {
     text = await readLimited(response, MAX_BODY_BYTES)
   } catch (error) {
-    throw new ProviderError('PROVIDER_BAD_RESPONSE', `${options.endpoint} endpoint body could not be read: ${describeCause(error)}`, { cause: error })
+    const timedOut = (error as Error).name === 'TimeoutError'
+    throw new ProviderError(
+      timedOut ? 'PROVIDER_TIMEOUT' : 'PROVIDER_BAD_RESPONSE',
+      `${options.endpoint} endpoint body could not be read: ${describeCause(error)}`,
+      { cause: error }
+    )
   }
+  if (options.allowStatus?.includes(response.status) === true) return null
   if (!response.ok) {
     throw new ProviderError('PROVIDER_BAD_RESPONSE', `${options.endpoint} endpoint answered HTTP ${response.status}`)
   }
-  let body: unknown
   try {
-    body = JSON.parse(text)
+    return JSON.parse(text)
   } catch {
     throw new ProviderError('PROVIDER_BAD_RESPONSE', `${options.endpoint} endpoint answered HTTP ${response.status} with a body that is not JSON`)
   }
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+}
+
+/** Like `requestJson`, for endpoints whose answer must be a JSON object. */
+export async function fetchJsonObject (url: string, options: RequestJsonOptions): Promise<Record<string, unknown>> {
+  const body = await requestJson(url, options)
+  if (!isObject(body)) {
     throw new ProviderError('PROVIDER_BAD_RESPONSE', `${options.endpoint} endpoint answered JSON that is not an object`)
   }
-  return body as Record<string, unknown>
+  return body
+}
+
+export function isObject (value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
 }
 
 async function readLimited (response: Response, maxBytes: number): Promise<string> {
   const declared = Number(response.headers.get('content-length'))
-  if (declared > maxBytes) throw new Error(`body of ${declared} bytes exceeds ${maxBytes}`)
+  if (declared > maxBytes) {
+    await response.body?.cancel()
+    throw new RangeError(`body of ${declared} bytes exceeds ${maxBytes}`)
+  }
   const reader = response.body?.getReader()
   if (reader === undefined) return ''
   const chunks: Uint8Array[] = []
@@ -64,7 +90,7 @@ async function readLimited (response: Response, maxBytes: number): Promise<strin
     total += value.byteLength
     if (total > maxBytes) {
       await reader.cancel()
-      throw new Error(`body exceeds ${maxBytes} bytes`)
+      throw new RangeError(`body exceeds ${maxBytes} bytes`)
     }
     chunks.push(value)
   }

@@ -2,15 +2,17 @@ import { AuthorizationCode } from 'simple-oauth2'
 import { ProviderError, SignInError, type SocialAuthError } from '../errors.js'
 import type { ProviderTokens } from '../identity.js'
 import { stringOrNull } from '../identity.js'
+import { USER_AGENT } from './http.js'
 
-export interface Endpoints {
+export interface TokenEndpoints {
   authorizationEndpoint: string
   tokenEndpoint: string
 }
 
 export interface TokenClientOptions {
   clientId: string
-  clientSecret: string
+  /** The secret, or a function returning the current one for secrets that rotate (Apple's are signed JWTs). */
+  clientSecret: string | (() => Promise<string>)
   /** `client_secret_basic` sends the credentials in an Authorization header, `client_secret_post` in the body. */
   tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post'
   timeoutMs: number
@@ -24,6 +26,9 @@ export interface TokenResponse {
 
 const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024
 
+// Error codes that mean the user's code is invalid, used or expired: RFC 6749's, GitHub's and Slack's.
+const CODE_REJECTED_ERRORS = new Set(['invalid_grant', 'bad_verification_code', 'invalid_code', 'code_already_used'])
+
 // OAuth 2.0 error codes that mean our client registration is wrong, not the user's code.
 const CLIENT_CONFIGURATION_ERRORS = new Set([
   'invalid_client', 'unauthorized_client', 'unsupported_grant_type', 'redirect_uri_mismatch', 'invalid_scope'
@@ -35,15 +40,43 @@ const CLIENT_CONFIGURATION_ERRORS = new Set([
  * are involved.
  */
 export class TokenClient {
-  readonly #client: AuthorizationCode
-  readonly #timeoutMs: number
+  readonly #endpoints: TokenEndpoints
+  readonly #options: TokenClientOptions
+  readonly #authorizeClient: AuthorizationCode
+  // The client for the current secret. A new one is built when a rotating secret changes.
+  #exchangeClient: { secret: string, client: AuthorizationCode } | null = null
 
-  constructor (endpoints: Endpoints, options: TokenClientOptions) {
-    const authorize = new URL(endpoints.authorizationEndpoint)
-    const token = new URL(endpoints.tokenEndpoint)
-    this.#timeoutMs = options.timeoutMs
-    this.#client = new AuthorizationCode({
-      client: { id: options.clientId, secret: options.clientSecret },
+  constructor (endpoints: TokenEndpoints, options: TokenClientOptions) {
+    this.#endpoints = endpoints
+    this.#options = options
+    // Authorization URLs carry no secret, so this client never holds one.
+    this.#authorizeClient = this.#createClient('')
+  }
+
+  /** Builds an authorization URL. `extraParams` come first so that none can replace a protocol parameter. */
+  authorizeUrl (params: Record<string, string>, extraParams: Record<string, string>): string {
+    return this.#authorizeClient.authorizeURL({ ...extraParams, ...params } as unknown as Parameters<AuthorizationCode['authorizeURL']>[0])
+  }
+
+  async #clientForExchange (): Promise<AuthorizationCode> {
+    const configured = this.#options.clientSecret
+    const secret = typeof configured === 'string' ? configured : await configured()
+    if (this.#exchangeClient?.secret !== secret) {
+      try {
+        this.#exchangeClient = { secret, client: this.#createClient(secret) }
+      } catch (error) {
+        // simple-oauth2's validation message quotes the secret, so it stays out of the reason.
+        throw new ProviderError('PROVIDER_MISCONFIGURED', `simple-oauth2 rejected the client configuration (${(error as Error).name})`)
+      }
+    }
+    return this.#exchangeClient.client
+  }
+
+  #createClient (secret: string): AuthorizationCode {
+    const authorize = new URL(this.#endpoints.authorizationEndpoint)
+    const token = new URL(this.#endpoints.tokenEndpoint)
+    return new AuthorizationCode({
+      client: { id: this.#options.clientId, secret },
       auth: {
         authorizeHost: authorize.origin,
         authorizePath: authorize.pathname + authorize.search,
@@ -51,15 +84,11 @@ export class TokenClient {
         tokenPath: token.pathname + token.search
       },
       options: {
-        authorizationMethod: options.tokenEndpointAuthMethod === 'client_secret_post' ? 'body' : 'header',
+        authorizationMethod: this.#options.tokenEndpointAuthMethod === 'client_secret_post' ? 'body' : 'header',
         bodyFormat: 'form'
-      }
-    })
-  }
-
-  /** Builds an authorization URL. `extraParams` come first so that none can replace a protocol parameter. */
-  authorizeUrl (params: Record<string, string>, extraParams: Record<string, string>): string {
-    return this.#client.authorizeURL({ ...extraParams, ...params } as unknown as Parameters<AuthorizationCode['authorizeURL']>[0])
+      },
+      http: { headers: { 'user-agent': USER_AGENT } }
+    } as unknown as ConstructorParameters<typeof AuthorizationCode>[0])
   }
 
   /** Exchanges an authorization code, mapping every failure to a coded error. */
@@ -67,15 +96,24 @@ export class TokenClient {
     const params: Record<string, string> = { code, redirect_uri: redirectUri }
     if (codeVerifier !== null) params.code_verifier = codeVerifier
 
+    const client = await this.#clientForExchange()
+    const timeoutMs = this.#options.timeoutMs
     let raw: unknown
+    let timer: NodeJS.Timeout | undefined
+    // Wreck applies its timeout to the headers and again to the body, so one deadline bounds both.
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new ProviderError('PROVIDER_TIMEOUT', `token endpoint timed out after ${timeoutMs} ms`)), timeoutMs)
+    })
     try {
-      const accessToken = await this.#client.getToken(
+      const exchange = client.getToken(
         params as unknown as Parameters<AuthorizationCode['getToken']>[0],
-        { timeout: this.#timeoutMs, maxBytes: MAX_TOKEN_RESPONSE_BYTES } as unknown as Parameters<AuthorizationCode['getToken']>[1]
+        { timeout: timeoutMs, maxBytes: MAX_TOKEN_RESPONSE_BYTES } as unknown as Parameters<AuthorizationCode['getToken']>[1]
       )
-      raw = accessToken.token
+      raw = (await Promise.race([exchange, deadline])).token
     } catch (error) {
-      throw mapTokenEndpointError(error, this.#timeoutMs)
+      throw error instanceof ProviderError ? error : mapTokenEndpointError(error, timeoutMs)
+    } finally {
+      clearTimeout(timer)
     }
     return parseTokenResponse(raw)
   }
@@ -87,7 +125,7 @@ function parseTokenResponse (raw: unknown): TokenResponse {
     throw new ProviderError('PROVIDER_BAD_RESPONSE', 'token endpoint answered JSON that is not an object')
   }
   const body = raw as Record<string, unknown>
-  if (body.error !== undefined) throw classifyOAuthError(body.error, body.error_description, 200)
+  if (body.error !== undefined) throw classifyOAuthError(body.error, 200)
   const accessToken = stringOrNull(body.access_token)
   if (accessToken === null) {
     throw new ProviderError('PROVIDER_BAD_RESPONSE', 'token endpoint answered without an access_token')
@@ -99,7 +137,8 @@ function parseTokenResponse (raw: unknown): TokenResponse {
       refreshToken: stringOrNull(body.refresh_token),
       expiresAt,
       idToken: stringOrNull(body.id_token),
-      scope: stringOrNull(body.scope)
+      // Twitch answers the scope as an array.
+      scope: Array.isArray(body.scope) ? body.scope.filter((item) => typeof item === 'string').join(' ') : stringOrNull(body.scope)
     },
     raw: body
   }
@@ -121,7 +160,7 @@ function mapTokenEndpointError (error: unknown, timeoutMs: number): SocialAuthEr
     const status = err.data.res?.statusCode ?? 0
     const payload = err.data.payload
     const body = payload !== null && typeof payload === 'object' && !Buffer.isBuffer(payload) ? payload as Record<string, unknown> : {}
-    return classifyOAuthError(body.error, body.error_description, status)
+    return classifyOAuthError(body.error, status)
   }
   const status = err.output?.statusCode
   if (status === 504 || status === 408) {
@@ -133,14 +172,14 @@ function mapTokenEndpointError (error: unknown, timeoutMs: number): SocialAuthEr
   return new ProviderError('PROVIDER_BAD_RESPONSE', `token endpoint answer could not be used: ${err.message}`, { cause: error })
 }
 
-function classifyOAuthError (code: unknown, description: unknown, status: number): SocialAuthError {
-  const errorCode = typeof code === 'string' ? code.slice(0, 64) : null
-  const detail = typeof description === 'string' ? `: ${description.slice(0, 200)}` : ''
-  if (errorCode === 'invalid_grant') {
+function classifyOAuthError (code: unknown, status: number): SocialAuthError {
+  // Only the error code is kept: some providers echo the code or the verifier in error_description.
+  const errorCode = typeof code === 'string' && /^[\x20-\x7E]{1,64}$/.test(code) ? code : null
+  if (errorCode !== null && CODE_REJECTED_ERRORS.has(errorCode)) {
     return new SignInError('CODE_REJECTED', 'The authorization code is invalid or expired. Sign in again.')
   }
   if (errorCode !== null && CLIENT_CONFIGURATION_ERRORS.has(errorCode)) {
-    return new ProviderError('PROVIDER_REJECTED_CLIENT', `token endpoint rejected the client (HTTP ${status}, ${errorCode}${detail}); check the client id, secret and redirect URI registered at the provider`)
+    return new ProviderError('PROVIDER_REJECTED_CLIENT', `token endpoint rejected the client (HTTP ${status}, ${errorCode}); check the client id, secret and redirect URI registered at the provider`)
   }
-  return new ProviderError('PROVIDER_BAD_RESPONSE', `token endpoint answered HTTP ${status}${errorCode === null ? ' without an OAuth error code' : ` with ${errorCode}${detail}`}`)
+  return new ProviderError('PROVIDER_BAD_RESPONSE', `token endpoint answered HTTP ${status}${errorCode === null ? ' without an OAuth error code' : ` with ${errorCode}`}`)
 }

@@ -1,3 +1,4 @@
+import type { JWTPayload } from 'jose'
 import type { Identity, ProviderTokens } from '../identity.js'
 
 /** Input of `Provider.authorizationUrl`. */
@@ -15,6 +16,8 @@ export interface CodeRedemption {
   redirectUri: string
   codeVerifier: string | null
   nonce: string | null
+  /** Apple's `user` field, which the front end forwards from the first sign-in's redirect. */
+  user?: string
 }
 
 /**
@@ -23,6 +26,8 @@ export interface CodeRedemption {
  */
 export interface Provider {
   readonly name: string
+  /** Preset or type the provider was built from, such as `github` or `oidc`. */
+  readonly type: string
   /** True for OpenID Connect providers, which get a nonce and an id_token check. */
   readonly openid: boolean
   /** True when the authorization request carries a PKCE S256 challenge. */
@@ -41,6 +46,67 @@ export interface Provider {
   authorizationUrl: (request: AuthorizationRequest) => string
   /** Exchanges the code, verifies what comes back and maps it to an identity. */
   signIn: (redemption: CodeRedemption) => Promise<Identity>
+}
+
+/** Endpoints of a provider, after discovery where it has one. */
+export interface Endpoints {
+  authorizationEndpoint: string
+  tokenEndpoint: string
+  /** OpenID Connect userinfo endpoint, or null. */
+  userinfoEndpoint: string | null
+  /** Base URL of the provider's REST API that profile fetchers call, such as `https://api.github.com`. */
+  apiBaseUrl: string | null
+  /** JWKS of an OpenID provider, or null. */
+  jwksUri: string | null
+  /** Issuer identifier of an OpenID provider, or null. */
+  issuer: string | null
+}
+
+/** Replacements for any preset endpoint: for a proxy, a sovereign cloud, or a test server. */
+export type EndpointOverrides = Partial<Endpoints>
+
+/** What a profile fetcher produces: the identity without the provider name and tokens. */
+export type ProfileFields = Omit<Identity, 'provider' | 'tokens'>
+
+/** What a profile fetcher may use. */
+export interface ProfileContext {
+  tokens: ProviderTokens
+  /** The token endpoint's whole answer: VK puts the email there. */
+  tokenResponse: Record<string, unknown>
+  /** Verified id_token claims of an OpenID provider, or null. */
+  claims: JWTPayload | null
+  endpoints: Endpoints
+  clientId: string
+  /** The client secret, for signatures such as Facebook's `appsecret_proof`. Never log it. */
+  clientSecret: string
+  redemption: CodeRedemption
+  /** GETs (or POSTs) JSON from the provider with the configured timeout. */
+  fetchJson: (url: string, options: ProviderRequestOptions) => Promise<unknown>
+}
+
+export interface ProviderRequestOptions {
+  /** Names the endpoint in error reasons, such as `user` or `emails`. */
+  endpoint: string
+  headers?: Record<string, string>
+  method?: 'GET' | 'POST'
+  body?: string
+  /** Answer null instead of failing on these HTTP statuses, for optional data. */
+  allowStatus?: number[]
+}
+
+export type ProfileFetcher = (context: ProfileContext) => Promise<ProfileFields>
+
+/** How id_tokens of an OpenID provider are checked, beyond signature, audience and nonce. */
+export interface IdTokenPolicy {
+  /** Accepted `iss` values. Default: the endpoints' issuer. */
+  issuers?: string[]
+  /**
+   * Accepts an `iss` that depends on the token, for Microsoft's multi-tenant endpoints where it
+   * contains the user's tenant. Replaces `issuers`.
+   */
+  issuerMatches?: (issuer: string, claims: JWTPayload) => boolean
+  /** Accepted signature algorithms. Default: every asymmetric one the provider lists, or RS256. */
+  algorithms?: string[]
 }
 
 export type { Identity, ProviderTokens }

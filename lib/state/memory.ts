@@ -2,7 +2,10 @@ import { StoreUnavailableError } from '../errors.js'
 import type { StateRecord, StateStore } from './store.js'
 
 export interface MemoryStateStoreOptions {
-  /** Maximum number of pending states. When full, new sign-ins get 503 until states expire. Default 10,000. */
+  /**
+   * Maximum number of pending states. When full, new sign-ins get 503 until states expire, so
+   * rate-limit GET per client. Default 10,000.
+   */
   maxEntries?: number
 }
 
@@ -36,7 +39,10 @@ export class MemoryStateStore implements StateStore {
     const now = Date.now()
     if (this.#entries.size >= this.maxEntries) this.#evictExpired(now)
     if (this.#entries.size >= this.maxEntries) {
-      throw new StoreUnavailableError(`MemoryStateStore is full (${this.maxEntries} pending states)`, { retryAfterSeconds: 30 })
+      const oldest = this.#entries.values().next().value as Entry
+      throw new StoreUnavailableError(`MemoryStateStore is full (${this.maxEntries} pending states)`, {
+        retryAfterSeconds: Math.max(1, Math.ceil((oldest.expiresAt - now) / 1000))
+      })
     }
     if (this.#entries.has(key)) {
       throw new StoreUnavailableError('state key collision in MemoryStateStore')

@@ -6,14 +6,11 @@ export interface RedisStateStoreOptions {
   /** Prepended to every key. Default `social-auth:state:`. */
   keyPrefix?: string
   /**
-   * Milliseconds to wait for one command before answering 503. Default 2,000. ioredis queues
-   * commands while it reconnects, so without this bound a request would wait for the reconnection.
+   * Milliseconds to wait for one command before answering 503. Default 2,000. A command that times
+   * out may still run later, so a POST answered 503 this way may have used up its state.
    */
   commandTimeoutMs?: number
 }
-
-// ioredis states in which a command would only wait in the offline queue.
-const DISCONNECTED = new Set(['reconnecting', 'close', 'end', 'disconnecting'])
 
 /**
  * State store on Redis through ioredis: a single client, a Sentinel set or a Cluster. `SET … PX … NX`
@@ -23,6 +20,7 @@ export class RedisStateStore implements StateStore {
   readonly client: Redis | Cluster
   readonly keyPrefix: string
   readonly commandTimeoutMs: number
+  #hasBeenReady: boolean
 
   constructor (client: Redis | Cluster, options: RedisStateStoreOptions = {}) {
     if (client === null || typeof client !== 'object' || typeof (client as Redis).getdel !== 'function') {
@@ -37,6 +35,8 @@ export class RedisStateStore implements StateStore {
     this.client = client
     this.keyPrefix = keyPrefix
     this.commandTimeoutMs = commandTimeoutMs
+    this.#hasBeenReady = client.status === 'ready'
+    if (!this.#hasBeenReady) client.once('ready', () => { this.#hasBeenReady = true })
   }
 
   async save (key: string, record: StateRecord, ttlMs: number): Promise<void> {
@@ -50,7 +50,11 @@ export class RedisStateStore implements StateStore {
   }
 
   async #run<T> (command: () => Promise<T>): Promise<T> {
-    if (DISCONNECTED.has(this.client.status)) {
+    // After the first connection, a command sent while ioredis is not ready would wait in its offline
+    // queue and could run after the 503 went out, using up a state the client was told to retry with.
+    // Before it, commands wait for the first connection, as the app starts.
+    const status = this.client.status
+    if (status !== 'ready' && (this.#hasBeenReady || status === 'end' || status === 'close')) {
       throw new StoreUnavailableError(`Redis connection is ${this.client.status}`)
     }
     let timer: NodeJS.Timeout | undefined

@@ -1,0 +1,207 @@
+import type { JWTPayload } from 'jose'
+import { ProviderError } from '../errors.js'
+import { ASYMMETRIC_ALGORITHMS, IdTokenVerifier } from '../id-token.js'
+import type { Identity } from '../identity.js'
+import { requestJson } from './http.js'
+import { TokenClient } from './token-client.js'
+import type { AuthorizationRequest, CodeRedemption, Endpoints, IdTokenPolicy, ProfileFetcher, Provider } from './types.js'
+
+/** Settings shared by every provider, from the plugin options. */
+export interface ProviderRuntime {
+  timeoutMs: number
+  clockToleranceSeconds: number
+  /** Seconds to wait after a failed discovery before trying again. */
+  discoveryRetrySeconds: number
+}
+
+/** Endpoints plus what discovery may add. */
+export interface ResolvedEndpoints extends Endpoints {
+  /** id_token algorithms the provider says it uses, when it says. */
+  idTokenAlgorithms?: string[]
+  /** Token endpoint authentication methods the provider lists, when it lists them. */
+  tokenEndpointAuthMethods?: string[]
+}
+
+/** Everything that makes one provider, after the preset and the host's options are merged and checked. */
+export interface ProviderSpec {
+  name: string
+  type: string
+  clientId: string
+  clientSecret: string | (() => Promise<string>)
+  scope: string[]
+  allowedScopes: string[]
+  redirectUris: Set<string> | null
+  pkce: boolean
+  /** Null picks from discovery: basic unless the provider lists only `client_secret_post`. */
+  tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post' | null
+  /** Fixed extra authorization parameters. */
+  authorizationParams: Record<string, string>
+  /** Extra authorization parameters that depend on the requested scopes (Apple's `response_mode`). */
+  scopeAuthorizationParams?: (scope: string[]) => Record<string, string>
+  resolveEndpoints: () => Promise<ResolvedEndpoints>
+  /** id_token policy of an OpenID provider, or null for plain OAuth 2.0, whose id_tokens are ignored. */
+  idToken: IdTokenPolicy | null
+  profile: ProfileFetcher
+}
+
+interface Ready {
+  endpoints: ResolvedEndpoints
+  tokenClient: TokenClient
+  verifier: IdTokenVerifier | null
+}
+
+/** A provider driven by a spec: authorization URL, code exchange, id_token check and profile mapping. */
+export class OAuth2Provider implements Provider {
+  readonly name: string
+  readonly type: string
+  readonly openid: boolean
+  readonly pkce: boolean
+  readonly redirectUris: Set<string> | null
+  readonly allowedScopes: Set<string>
+  readonly scope: readonly string[]
+  readonly #spec: ProviderSpec
+  readonly #runtime: ProviderRuntime
+  #ready: Ready | null = null
+  #pending: Promise<void> | null = null
+  #lastFailure: { at: number, error: ProviderError } | null = null
+
+  constructor (spec: ProviderSpec, runtime: ProviderRuntime) {
+    this.#spec = spec
+    this.#runtime = runtime
+    this.name = spec.name
+    this.type = spec.type
+    this.openid = spec.idToken !== null
+    this.pkce = spec.pkce
+    this.redirectUris = spec.redirectUris
+    this.allowedScopes = new Set(spec.allowedScopes)
+    this.scope = spec.scope
+  }
+
+  async prepare (): Promise<void> {
+    if (this.#ready !== null) return
+    if (this.#pending !== null) return await this.#pending
+    const failure = this.#lastFailure
+    if (failure !== null && Date.now() - failure.at < this.#runtime.discoveryRetrySeconds * 1000) throw failure.error
+    this.#pending = this.#setUp().then((ready) => {
+      this.#ready = ready
+      this.#lastFailure = null
+    }, (error: unknown) => {
+      const providerError = error instanceof ProviderError
+        ? error
+        // A foreign error's message may quote configuration, secrets included, so only its class is logged.
+        : new ProviderError('PROVIDER_SETUP_FAILED', `set-up failed with ${(error as Error).name}`, { cause: error })
+      this.#lastFailure = { at: Date.now(), error: providerError }
+      throw providerError
+    }).finally(() => {
+      this.#pending = null
+    })
+    return await this.#pending
+  }
+
+  issuer (): string | null {
+    return this.#state().endpoints.issuer
+  }
+
+  authorizationUrl (request: AuthorizationRequest): string {
+    const params: Record<string, string> = {
+      response_type: 'code',
+      redirect_uri: request.redirectUri,
+      scope: request.scope.join(' '),
+      state: request.state
+    }
+    if (request.nonce !== null) params.nonce = request.nonce
+    if (request.codeChallenge !== null) {
+      params.code_challenge = request.codeChallenge
+      params.code_challenge_method = 'S256'
+    }
+    const extra = this.#spec.scopeAuthorizationParams === undefined
+      ? this.#spec.authorizationParams
+      : { ...this.#spec.authorizationParams, ...this.#spec.scopeAuthorizationParams(request.scope) }
+    return this.#state().tokenClient.authorizeUrl(params, extra)
+  }
+
+  async signIn (redemption: CodeRedemption): Promise<Identity> {
+    const ready = this.#state()
+    const { tokens, raw } = await ready.tokenClient.exchangeCode(redemption.code, redemption.redirectUri, redemption.codeVerifier)
+
+    let claims: JWTPayload | null = null
+    if (ready.verifier !== null) {
+      if (tokens.idToken === null) {
+        throw new ProviderError('PROVIDER_BAD_RESPONSE', 'token endpoint answered without an id_token although the openid scope was requested')
+      }
+      claims = await ready.verifier.verify(tokens.idToken, redemption.nonce)
+    } else {
+      // A plain OAuth 2.0 provider's id_token was not requested and is not verified, so nothing may rely on it.
+      tokens.idToken = null
+    }
+
+    const secret = this.#spec.clientSecret
+    const fields = await this.#spec.profile({
+      tokens,
+      tokenResponse: raw,
+      claims,
+      endpoints: ready.endpoints,
+      clientId: this.#spec.clientId,
+      clientSecret: typeof secret === 'string' ? secret : '',
+      redemption,
+      fetchJson: async (url, options) => await requestJson(url, { ...options, timeoutMs: this.#runtime.timeoutMs })
+    })
+    if (fields.uid === '') throw new ProviderError('PROVIDER_BAD_RESPONSE', 'profile has no user id')
+    return { provider: this.name, ...fields, raw: withoutPrototypeKeys(fields.raw), tokens }
+  }
+
+  #state (): Ready {
+    if (this.#ready === null) throw new Error(`provider ${this.name} used before prepare() resolved`)
+    return this.#ready
+  }
+
+  async #setUp (): Promise<Ready> {
+    const spec = this.#spec
+    const endpoints = await spec.resolveEndpoints()
+    const methods = endpoints.tokenEndpointAuthMethods
+    const tokenEndpointAuthMethod = spec.tokenEndpointAuthMethod ??
+      (methods !== undefined && !methods.includes('client_secret_basic') && methods.includes('client_secret_post') ? 'client_secret_post' : 'client_secret_basic')
+    const tokenClient = new TokenClient(endpoints, {
+      clientId: spec.clientId,
+      clientSecret: spec.clientSecret,
+      tokenEndpointAuthMethod,
+      timeoutMs: this.#runtime.timeoutMs
+    })
+    return { endpoints, tokenClient, verifier: this.#createVerifier(endpoints) }
+  }
+
+  #createVerifier (endpoints: ResolvedEndpoints): IdTokenVerifier | null {
+    const policy = this.#spec.idToken
+    if (policy === null) return null
+    if (endpoints.jwksUri === null) throw new ProviderError('PROVIDER_MISCONFIGURED', 'OpenID provider has no jwks_uri')
+    const issuer = policy.issuerMatches ?? policy.issuers ?? endpoints.issuer
+    if (issuer === null) throw new ProviderError('PROVIDER_MISCONFIGURED', 'OpenID provider has no issuer')
+
+    const supported = endpoints.idTokenAlgorithms ?? ['RS256']
+    const allowed = policy.algorithms ?? [...ASYMMETRIC_ALGORITHMS]
+    const algorithms = allowed.filter((algorithm) => supported.includes(algorithm))
+    if (algorithms.length === 0) {
+      throw new ProviderError('PROVIDER_MISCONFIGURED', `provider signs id_tokens only with ${supported.join(', ')}, none of which is allowed`)
+    }
+    return new IdTokenVerifier({
+      issuer,
+      clientId: this.#spec.clientId,
+      jwksUri: endpoints.jwksUri,
+      algorithms,
+      clockToleranceSeconds: this.#runtime.clockToleranceSeconds,
+      timeoutMs: this.#runtime.timeoutMs
+    })
+  }
+}
+
+/**
+ * Copies a provider's profile without `__proto__`, `constructor` and `prototype` keys, which JSON
+ * parsing keeps as own properties and which a host's `Object.assign(user, identity.raw)` would obey.
+ */
+function withoutPrototypeKeys (raw: Record<string, unknown>): Record<string, unknown> {
+  const copy: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(raw)) {
+    if (key !== '__proto__' && key !== 'constructor' && key !== 'prototype') copy[key] = value
+  }
+  return copy
+}
