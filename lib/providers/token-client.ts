@@ -166,7 +166,7 @@ function mapTokenEndpointError (error: unknown, timeoutMs: number): SocialAuthEr
   if (status === 504 || status === 408) {
     return new ProviderError('PROVIDER_TIMEOUT', `token endpoint timed out after ${timeoutMs} ms`, { cause: error })
   }
-  if (status === 502 && err.message === 'Client request error') {
+  if (status === 502 && err.message.startsWith('Client request error')) {
     return new ProviderError('PROVIDER_UNREACHABLE', 'token endpoint request failed', { cause: error })
   }
   return new ProviderError('PROVIDER_BAD_RESPONSE', `token endpoint answer could not be used: ${err.message}`, { cause: error })
