@@ -4,8 +4,8 @@ import { toFieldErrors } from './validation.js'
 
 /**
  * Turns every error of the plugin's routes into a Django REST framework style body: field errors
- * for 400, `{detail}` otherwise. Client input never produces a 500, and no body repeats what a
- * provider answered.
+ * for 400, `{detail}` otherwise. Client input never produces a 500, and no body repeats a provider's
+ * response.
  */
 export function handleError (error: FastifyError | SocialAuthError | Error, request: FastifyRequest, reply: FastifyReply): void {
   const mapped = toSocialAuthError(error)

@@ -17,7 +17,7 @@ export class SocialAuthError extends Error {
   /** Stable machine-readable code, such as `STATE_INVALID`. */
   readonly code: string
   readonly statusCode: number
-  /** What went wrong in detail, for the operator's log. Never contains secrets and is never sent to the client. */
+  /** Detailed cause, for the operator's log. Never contains secrets and is never sent to the client. */
   readonly reason: string | undefined
 
   constructor (code: string, statusCode: number, message: string, options?: SocialAuthErrorOptions) {
@@ -77,8 +77,8 @@ export class ProviderNotFoundError extends SocialAuthError {
 }
 
 /**
- * 502: the provider could not be reached, timed out, answered something unusable, or rejected
- * our client credentials. The public message never contains the provider's answer, which
+ * 502: the provider could not be reached, timed out, returned something unusable, or rejected
+ * our client credentials. The public message never contains the provider's response, which
  * `reason` keeps for the operator's log.
  */
 export class ProviderError extends SocialAuthError {

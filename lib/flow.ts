@@ -4,7 +4,7 @@ import type { Identity } from './identity.js'
 import type { Provider } from './providers/types.js'
 import type { StateStore } from './state/store.js'
 
-/** What the front end sends on POST, after schema validation. */
+/** POST input from the front end, after schema validation. */
 export interface CompleteInput {
   code?: string
   state: string
@@ -30,7 +30,7 @@ export interface CompletedSignIn {
 
 const INVALID_STATE_MESSAGE = 'Invalid or expired state. Start the sign-in again.'
 
-/** Derives the store key from a state, so a dump of the store holds no usable state. */
+/** Derives the store key from a state, so a dump of the store contains no usable state. */
 export function stateKey (state: string): string {
   return createHash('sha256').update(state).digest('base64url')
 }

@@ -83,7 +83,7 @@ function mapJoseError (error: unknown): Error {
     return new ProviderError('PROVIDER_TIMEOUT', 'JWKS endpoint timed out', { cause: error })
   }
   if (error instanceof joseErrors.JWKSInvalid || error instanceof joseErrors.JWKSMultipleMatchingKeys) {
-    return new ProviderError('PROVIDER_BAD_RESPONSE', `JWKS endpoint answered an unusable key set (${error.code})`, { cause: error })
+    return new ProviderError('PROVIDER_BAD_RESPONSE', `JWKS endpoint returned an unusable key set (${error.code})`, { cause: error })
   }
   if (error instanceof joseErrors.JOSEError && error.code !== 'ERR_JOSE_GENERIC') {
     return invalidIdToken(`${error.code}: ${error.message}`, error)

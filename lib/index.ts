@@ -19,13 +19,13 @@ export interface SocialAuthOptions {
   providers: Record<string, ProviderOptions>
   /** Redirect URIs a front end may ask for, matched character for character. A provider's own list replaces it. */
   redirectUris?: string[]
-  /** Where pending sign-ins live. Default: a `MemoryStateStore`, for a single process. */
+  /** Store of pending sign-ins. Default: a `MemoryStateStore`, for a single process. */
   stateStore?: StateStore
   /** Seconds a sign-in may take between GET and POST. Default 600. */
   stateTtlSeconds?: number
   /** Finds or creates the app's user for a verified identity. */
   resolveUser: ResolveUser
-  /** Builds the 201 body. Default: an HS256 JWT from the `jwt` options, answered as `{ token, user }`. */
+  /** Builds the 201 body. Default: an HS256 JWT from the `jwt` options, returned as `{ token, user }`. */
   issueToken?: IssueToken
   /** Options of the default token strategy. `jwt.secret` is required unless `issueToken` is given. */
   jwt?: JwtOptions
@@ -39,7 +39,7 @@ export interface SocialAuthOptions {
   discoveryRetrySeconds?: number
 }
 
-/** What the plugin decorates the Fastify instance with. */
+/** Decoration that the plugin adds to the Fastify instance as `socialAuth`. */
 export interface SocialAuthDecoration {
   /** Names of the configured providers. */
   readonly providers: readonly string[]
@@ -95,7 +95,7 @@ const socialAuth: FastifyPluginAsync<SocialAuthOptions> = async (fastify: Fastif
   }
 
   // Discovery starts once the app is ready, without holding it up: a provider that is down
-  // answers 502 until it comes back, and the others keep working.
+  // gets 502 until it comes back, and the others keep working.
   fastify.addHook('onReady', function (done) {
     for (const provider of providers.values()) {
       provider.prepare().catch((error: { reason?: string, message: string }) => {

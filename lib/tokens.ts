@@ -41,7 +41,7 @@ export function defaultSerializeUser (user: unknown): Record<string, unknown> {
 /** Builds the 201 body for a signed-in user. */
 export type IssueToken = (user: AppUser, identity: Identity, request: FastifyRequest) => Record<string, unknown> | Promise<Record<string, unknown>>
 
-/** Builds the default token strategy, which answers `{ token, user }`. */
+/** Builds the default token strategy, whose body is `{ token, user }`. */
 export function createJwtStrategy (options: JwtOptions | undefined, serializeUser: SerializeUser): IssueToken {
   if (options === undefined || options === null || typeof options !== 'object' || options.secret === undefined) {
     throw new SocialAuthOptionsError('jwt.secret is missing; set jwt.secret (at least 32 bytes) or give issueToken')

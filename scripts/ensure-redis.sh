@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Makes sure a Redis server answers at REDIS_URL (default redis://127.0.0.1:6379), starting a local
+# Makes sure a Redis server responds at REDIS_URL (default redis://127.0.0.1:6379), starting a local
 # one without persistence when none does and the host is loopback. The tests also need the
 # redis-server binary, to start private servers of their own.
 set -euo pipefail
@@ -17,7 +17,7 @@ read -r host port < <(node -e '
   console.log(url.hostname.replace(/^\[|\]$/g, ""), url.port || "6379")
 ' "$url")
 
-# A server answers when PING gets +PONG, or -NOAUTH from a server that wants a password.
+# A server responds when PING gets +PONG, or -NOAUTH from a server that wants a password.
 answers () {
   node -e '
     const socket = require("node:net").connect(Number(process.argv[2]), process.argv[1])
@@ -33,7 +33,7 @@ if answers; then
 fi
 case "$host" in
   127.0.0.1|localhost|::1) ;;
-  *) echo "No Redis answers at $host:$port, and only a loopback one can be started here." >&2; exit 1 ;;
+  *) echo "No Redis responds at $host:$port, and only a loopback one can be started here." >&2; exit 1 ;;
 esac
 log="${TMPDIR:-/tmp}/fastify-social-auth-redis.log"
 echo "Starting redis-server on 127.0.0.1:$port (no persistence, log in $log)"

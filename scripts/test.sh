@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command: installs dependencies when missing, starts Redis when none answers, then runs
+# The test command: installs dependencies when missing, starts Redis when none responds, then runs
 # the linter, the type checker and every test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -218,7 +218,7 @@ describe('id_token verification', () => {
     const result = await complete(state, await stub.idToken({ nonce }))
     assert.equal(result.status, 502)
     assert.deepEqual(result.body, PROVIDER_FAILED)
-    assert.match(result.reason, /userinfo endpoint answered HTTP 500/)
+    assert.match(result.reason, /userinfo endpoint returned HTTP 500/)
   })
 
   const tokenFailures: Array<[string, (reply: import('fastify').FastifyReply) => unknown, number, unknown]> = [

@@ -34,7 +34,7 @@ export async function signInAtProvider (authorizationUrl: string, options: { log
       body = undefined
       continue
     }
-    if (response.status !== 200) throw new Error(`provider answered HTTP ${response.status} at ${url}: ${await response.text()}`)
+    if (response.status !== 200) throw new Error(`provider returned HTTP ${response.status} at ${url}: ${await response.text()}`)
 
     const html = await response.text()
     const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1]

@@ -85,7 +85,7 @@ try {
   if (complete.status !== 201 || typeof body.token !== 'string') throw new Error('sign-in failed')
   console.log(`  token claims: ${JSON.stringify(decodeJwt(body.token), null, 2).replaceAll('\n', '\n  ')}\n`)
 
-  console.log('4. The same state again is refused: states are single-use')
+  console.log('4. The same state again is rejected: states are single-use')
   const replay = await fetch(`${appUrl}/auth/o/local/`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

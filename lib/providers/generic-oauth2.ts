@@ -13,7 +13,7 @@ export interface OAuth2ProviderOptions extends CommonProviderOptions {
   tokenEndpoint: string
   /** Profile endpoint, GET with the access token as a Bearer token. Needed unless `fetchProfile` is given. */
   userinfoEndpoint?: string
-  /** Maps the profile endpoint's JSON answer to identity fields. `uid` is required. */
+  /** Maps the profile endpoint's JSON response to identity fields. `uid` is required. */
   mapProfile?: (profile: Record<string, unknown>) => Partial<ProfileFields> & { uid: string }
   /** Fetches and maps the profile itself, in place of `userinfoEndpoint` and `mapProfile`. */
   fetchProfile?: (context: ProfileContext) => Promise<Partial<ProfileFields> & { uid: string }>
@@ -62,7 +62,7 @@ export const oauth2: Preset = {
           endpoint: 'userinfo',
           headers: { authorization: `Bearer ${context.tokens.accessToken}` }
         })
-        if (!isObject(profile)) throw new ProviderError('PROVIDER_BAD_RESPONSE', 'userinfo endpoint answered JSON that is not an object')
+        if (!isObject(profile)) throw new ProviderError('PROVIDER_BAD_RESPONSE', 'userinfo endpoint returned JSON that is not an object')
         return completeProfile((mapProfile as NonNullable<typeof mapProfile>)(profile), profile)
       }
     }

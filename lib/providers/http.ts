@@ -16,9 +16,9 @@ const MAX_BODY_BYTES = 1024 * 1024
 export const USER_AGENT = 'fastify-social-auth'
 
 /**
- * Sends a request to a provider endpoint and parses its JSON answer, bounded in time and size.
+ * Sends a request to a provider endpoint and parses its JSON response, bounded in time and size.
  * Every failure becomes a `ProviderError` whose reason names the endpoint and the status, and
- * holds no token and no body.
+ * contains no token and no body.
  */
 export async function requestJson (url: string, options: RequestJsonOptions): Promise<unknown> {
   let response: Response
@@ -52,20 +52,20 @@ export async function requestJson (url: string, options: RequestJsonOptions): Pr
   }
   if (options.allowStatus?.includes(response.status) === true) return null
   if (!response.ok) {
-    throw new ProviderError('PROVIDER_BAD_RESPONSE', `${options.endpoint} endpoint answered HTTP ${response.status}`)
+    throw new ProviderError('PROVIDER_BAD_RESPONSE', `${options.endpoint} endpoint returned HTTP ${response.status}`)
   }
   try {
     return JSON.parse(text)
   } catch {
-    throw new ProviderError('PROVIDER_BAD_RESPONSE', `${options.endpoint} endpoint answered HTTP ${response.status} with a body that is not JSON`)
+    throw new ProviderError('PROVIDER_BAD_RESPONSE', `${options.endpoint} endpoint returned HTTP ${response.status} with a body that is not JSON`)
   }
 }
 
-/** Like `requestJson`, for endpoints whose answer must be a JSON object. */
+/** Like `requestJson`, for endpoints whose response must be a JSON object. */
 export async function fetchJsonObject (url: string, options: RequestJsonOptions): Promise<Record<string, unknown>> {
   const body = await requestJson(url, options)
   if (!isObject(body)) {
-    throw new ProviderError('PROVIDER_BAD_RESPONSE', `${options.endpoint} endpoint answered JSON that is not an object`)
+    throw new ProviderError('PROVIDER_BAD_RESPONSE', `${options.endpoint} endpoint returned JSON that is not an object`)
   }
   return body
 }

@@ -16,7 +16,7 @@ export interface ProviderRuntime {
 
 /** Endpoints plus what discovery may add. */
 export interface ResolvedEndpoints extends Endpoints {
-  /** id_token algorithms the provider says it uses, when it says. */
+  /** id_token algorithms the provider lists, when it lists them. */
   idTokenAlgorithms?: string[]
   /** Token endpoint authentication methods the provider lists, when it lists them. */
   tokenEndpointAuthMethods?: string[]
@@ -127,7 +127,7 @@ export class OAuth2Provider implements Provider {
     let claims: JWTPayload | null = null
     if (ready.verifier !== null) {
       if (tokens.idToken === null) {
-        throw new ProviderError('PROVIDER_BAD_RESPONSE', 'token endpoint answered without an id_token although the openid scope was requested')
+        throw new ProviderError('PROVIDER_BAD_RESPONSE', 'token endpoint returned no id_token although the openid scope was requested')
       }
       claims = await ready.verifier.verify(tokens.idToken, redemption.nonce)
     } else {

@@ -57,7 +57,7 @@ export function isTrue (value: unknown): boolean {
   return value === true || value === 'true'
 }
 
-/** Maps id_token claims and a userinfo answer to profile fields. Email and its verification come from the same source. */
+/** Maps id_token claims and a userinfo response to profile fields. Email and its verification come from the same source. */
 export function mapOidcClaims (claims: JWTPayload, userinfo: Record<string, unknown>): ProfileFields {
   const raw: Record<string, unknown> = { ...claims, ...userinfo }
   const emailSource: Record<string, unknown> = typeof userinfo.email === 'string' ? userinfo : claims
@@ -83,15 +83,15 @@ export async function fetchUserinfo (context: ProfileContext): Promise<Record<st
     endpoint: 'userinfo',
     headers: { authorization: `Bearer ${context.tokens.accessToken}` }
   })
-  if (!isObject(userinfo)) throw new ProviderError('PROVIDER_BAD_RESPONSE', 'userinfo endpoint answered JSON that is not an object')
-  // OpenID Connect Core 1.0 section 5.3.4: a userinfo answer for another subject must not be used.
+  if (!isObject(userinfo)) throw new ProviderError('PROVIDER_BAD_RESPONSE', 'userinfo endpoint returned JSON that is not an object')
+  // OpenID Connect Core 1.0 section 5.3.4: a userinfo response for another subject must not be used.
   if (userinfo.sub !== context.claims?.sub) {
     throw new ProviderError('PROVIDER_BAD_RESPONSE', 'userinfo sub differs from the id_token sub')
   }
   return userinfo
 }
 
-/** The standard OpenID Connect profile: verified id_token claims merged with userinfo. */
+/** Builds the standard OpenID Connect profile: verified id_token claims merged with userinfo. */
 export async function oidcProfile (context: ProfileContext): Promise<ProfileFields> {
   const claims = context.claims
   if (claims === null) throw new ProviderError('PROVIDER_BAD_RESPONSE', 'OpenID profile requested without id_token claims')

@@ -26,7 +26,7 @@ export interface CommonProviderOptions {
   endpoints?: EndpointOverrides
   /** id_token signature algorithms to accept (OpenID providers), among the asymmetric ones. */
   idTokenAlgorithms?: string[]
-  /** How the client authenticates at the token endpoint. Default: the preset's. */
+  /** Client authentication method at the token endpoint. Default: the preset's. */
   tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post'
 }
 
@@ -35,7 +35,7 @@ export const COMMON_OPTIONS = [
   'idTokenAlgorithms', 'tokenEndpointAuthMethod'
 ] as const
 
-/** What a preset contributes, given the entry's options. */
+/** A preset's part of a provider, given the entry's options. */
 export interface PresetDefinition {
   endpoints: Endpoints
   /** Resolves endpoints at set-up instead of using `endpoints` as they are: OpenID discovery. */

@@ -39,7 +39,7 @@ const PROVIDER_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/
 
 /**
  * Builds the configured providers, by URL name. A provider configured under a preset's id or one of
- * its python-social-auth aliases also answers under the others, unless another entry takes that
+ * its python-social-auth aliases is also served under the others, unless another entry takes that
  * name. The result is a Map, so a URL segment such as `__proto__` or `constructor` matches only
  * a provider configured under that name, and none can be.
  */

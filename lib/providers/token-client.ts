@@ -18,7 +18,7 @@ export interface TokenClientOptions {
   timeoutMs: number
 }
 
-/** Token endpoint answer after a successful code exchange: the normalized tokens plus the raw body. */
+/** Token endpoint response after a successful code exchange: the normalized tokens plus the raw body. */
 export interface TokenResponse {
   tokens: ProviderTokens
   raw: Record<string, unknown>
@@ -49,7 +49,7 @@ export class TokenClient {
   constructor (endpoints: TokenEndpoints, options: TokenClientOptions) {
     this.#endpoints = endpoints
     this.#options = options
-    // Authorization URLs carry no secret, so this client never holds one.
+    // Authorization URLs carry no secret, so this client never has one.
     this.#authorizeClient = this.#createClient('')
   }
 
@@ -122,13 +122,13 @@ export class TokenClient {
 /** Checks a token endpoint body, which some providers use for errors even with HTTP 200. */
 function parseTokenResponse (raw: unknown): TokenResponse {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ProviderError('PROVIDER_BAD_RESPONSE', 'token endpoint answered JSON that is not an object')
+    throw new ProviderError('PROVIDER_BAD_RESPONSE', 'token endpoint returned JSON that is not an object')
   }
   const body = raw as Record<string, unknown>
   if (body.error !== undefined) throw classifyOAuthError(body.error, 200)
   const accessToken = stringOrNull(body.access_token)
   if (accessToken === null) {
-    throw new ProviderError('PROVIDER_BAD_RESPONSE', 'token endpoint answered without an access_token')
+    throw new ProviderError('PROVIDER_BAD_RESPONSE', 'token endpoint returned no access_token')
   }
   const expiresAt = body.expires_at instanceof Date && !Number.isNaN(body.expires_at.getTime()) ? body.expires_at : null
   return {
@@ -137,7 +137,7 @@ function parseTokenResponse (raw: unknown): TokenResponse {
       refreshToken: stringOrNull(body.refresh_token),
       expiresAt,
       idToken: stringOrNull(body.id_token),
-      // Twitch answers the scope as an array.
+      // Twitch returns the scope as an array.
       scope: Array.isArray(body.scope) ? body.scope.filter((item) => typeof item === 'string').join(' ') : stringOrNull(body.scope)
     },
     raw: body
@@ -154,7 +154,7 @@ interface WreckError {
 function mapTokenEndpointError (error: unknown, timeoutMs: number): SocialAuthError {
   const err = error as WreckError
   if (err.isBoom !== true) {
-    return new ProviderError('PROVIDER_BAD_RESPONSE', `token endpoint answer could not be used: ${(error as Error).name}`, { cause: error })
+    return new ProviderError('PROVIDER_BAD_RESPONSE', `token endpoint response could not be used: ${(error as Error).name}`, { cause: error })
   }
   if (err.data?.isResponseError === true) {
     const status = err.data.res?.statusCode ?? 0
@@ -167,9 +167,9 @@ function mapTokenEndpointError (error: unknown, timeoutMs: number): SocialAuthEr
     return new ProviderError('PROVIDER_TIMEOUT', `token endpoint timed out after ${timeoutMs} ms`, { cause: error })
   }
   if (status === 502 && err.message.startsWith('Client request error')) {
-    return new ProviderError('PROVIDER_UNREACHABLE', 'token endpoint request failed', { cause: error })
+    return new ProviderError('PROVIDER_UNREACHABLE', `token endpoint request failed: ${err.message}`, { cause: error })
   }
-  return new ProviderError('PROVIDER_BAD_RESPONSE', `token endpoint answer could not be used: ${err.message}`, { cause: error })
+  return new ProviderError('PROVIDER_BAD_RESPONSE', `token endpoint response could not be used: ${err.message}`, { cause: error })
 }
 
 function classifyOAuthError (code: unknown, status: number): SocialAuthError {
@@ -181,5 +181,5 @@ function classifyOAuthError (code: unknown, status: number): SocialAuthError {
   if (errorCode !== null && CLIENT_CONFIGURATION_ERRORS.has(errorCode)) {
     return new ProviderError('PROVIDER_REJECTED_CLIENT', `token endpoint rejected the client (HTTP ${status}, ${errorCode}); check the client id, secret and redirect URI registered at the provider`)
   }
-  return new ProviderError('PROVIDER_BAD_RESPONSE', `token endpoint answered HTTP ${status}${errorCode === null ? ' without an OAuth error code' : ` with ${errorCode}`}`)
+  return new ProviderError('PROVIDER_BAD_RESPONSE', `token endpoint returned HTTP ${status}${errorCode === null ? ' without an OAuth error code' : ` with ${errorCode}`}`)
 }

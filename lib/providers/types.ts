@@ -71,7 +71,7 @@ export type ProfileFields = Omit<Identity, 'provider' | 'tokens'>
 /** What a profile fetcher may use. */
 export interface ProfileContext {
   tokens: ProviderTokens
-  /** The token endpoint's whole answer: VK puts the email there. */
+  /** The token endpoint's whole response: VK puts the email there. */
   tokenResponse: Record<string, unknown>
   /** Verified id_token claims of an OpenID provider, or null. */
   claims: JWTPayload | null

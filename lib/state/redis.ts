@@ -6,8 +6,8 @@ export interface RedisStateStoreOptions {
   /** Prepended to every key. Default `social-auth:state:`. */
   keyPrefix?: string
   /**
-   * Milliseconds to wait for one command before answering 503. Default 2,000. A command that times
-   * out may still run later, so a POST answered 503 this way may have used up its state.
+   * Milliseconds to wait for one command before the request fails with 503. Default 2,000. A command that times
+   * out may still run later, so a POST that got 503 this way may have used up its state.
    */
   commandTimeoutMs?: number
 }
@@ -51,7 +51,7 @@ export class RedisStateStore implements StateStore {
 
   async #run<T> (command: () => Promise<T>): Promise<T> {
     // After the first connection, a command sent while ioredis is not ready would wait in its offline
-    // queue and could run after the 503 went out, using up a state the client was told to retry with.
+    // queue and could run after the 503 went out, using up a state that the client may retry with.
     // Before it, commands wait for the first connection, as the app starts.
     const status = this.client.status
     if (status !== 'ready' && (this.#hasBeenReady || status === 'end' || status === 'close')) {

@@ -93,7 +93,7 @@ async function appleProfile (context: ProfileContext): Promise<ProfileFields> {
   return {
     uid: String(claims.sub),
     email,
-    // Private relay addresses count as verified when Apple says so.
+    // Private relay addresses count as verified when Apple marks them verified.
     emailVerified: email !== null && isTrue(claims.email_verified),
     username: null,
     name: joinName(firstName, lastName),

@@ -5,7 +5,7 @@ import type { Preset } from '../preset.js'
 import type { ProfileContext, ProfileFields } from '../types.js'
 import { apiBase, getProfileObject, pick, plainEndpoints } from './shared.js'
 
-/** Bitbucket Cloud. The `uuid` is the stable id (python-social-auth uses it too), and `/user/emails` says which address is confirmed. */
+/** Bitbucket Cloud. The `uuid` is the stable id (python-social-auth uses it too), and `/user/emails` marks which address is confirmed. */
 export const bitbucket: Preset = {
   id: 'bitbucket',
   aliases: ['bitbucket-oauth2'],
@@ -27,7 +27,7 @@ async function bitbucketProfile (context: ProfileContext): Promise<ProfileFields
   const api = apiBase(context)
   const user = await getProfileObject(context, `${api}/user`, 'user')
   const uuid = stringOrNull(user.uuid)
-  if (uuid === null) throw new ProviderError('PROVIDER_BAD_RESPONSE', 'user endpoint answered without a uuid')
+  if (uuid === null) throw new ProviderError('PROVIDER_BAD_RESPONSE', 'user endpoint returned no uuid')
   const emailsAnswer = await context.fetchJson(`${api}/user/emails`, {
     endpoint: 'emails',
     headers: { authorization: `Bearer ${context.tokens.accessToken}` },

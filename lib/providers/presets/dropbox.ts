@@ -29,7 +29,7 @@ async function dropboxProfile (context: ProfileContext): Promise<ProfileFields> 
     method: 'POST',
     headers: { authorization: `Bearer ${context.tokens.accessToken}` }
   })
-  if (!isObject(account)) throw new ProviderError('PROVIDER_BAD_RESPONSE', 'get_current_account answered JSON that is not an object')
+  if (!isObject(account)) throw new ProviderError('PROVIDER_BAD_RESPONSE', 'get_current_account returned JSON that is not an object')
   const email = stringOrNull(account.email)
   return {
     uid: idString(account.account_id),

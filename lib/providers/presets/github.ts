@@ -8,7 +8,7 @@ import { apiBase, fromFastifyPreset, getProfileObject, idString, plainEndpoints 
 
 const GITHUB_HEADERS = { accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' }
 
-/** An entry of GitHub's `GET /user/emails` answer. */
+/** An entry of GitHub's `GET /user/emails` response. */
 interface GithubEmail {
   email: string
   primary: boolean
@@ -17,7 +17,7 @@ interface GithubEmail {
 
 /**
  * GitHub, or GitHub Enterprise Server with `baseUrl`. The profile's public email is often empty,
- * so the emails API (scope `user:email`) supplies the primary verified address and tells whether
+ * so the emails API (scope `user:email`) supplies the primary verified address and shows whether
  * the public one is verified.
  */
 export const github: Preset = {
@@ -46,14 +46,14 @@ export const github: Preset = {
 async function githubProfile (context: ProfileContext): Promise<ProfileFields> {
   const api = apiBase(context)
   const user = await getProfileObject(context, `${api}/user`, 'user', GITHUB_HEADERS)
-  // Without the user:email scope the emails API answers 403 or 404, and only the public email is known.
+  // Without the user:email scope the emails API returns 403 or 404, and only the public email is known.
   const emailsAnswer = await context.fetchJson(`${api}/user/emails`, {
     endpoint: 'emails',
     headers: { authorization: `Bearer ${context.tokens.accessToken}`, ...GITHUB_HEADERS },
     allowStatus: [403, 404]
   })
   if (emailsAnswer !== null && !Array.isArray(emailsAnswer)) {
-    throw new ProviderError('PROVIDER_BAD_RESPONSE', 'emails endpoint answered JSON that is not an array')
+    throw new ProviderError('PROVIDER_BAD_RESPONSE', 'emails endpoint returned JSON that is not an array')
   }
   const emails = (emailsAnswer ?? []).filter((entry): entry is GithubEmail =>
     isObject(entry) && typeof entry.email === 'string' && typeof entry.primary === 'boolean' && typeof entry.verified === 'boolean')

@@ -55,6 +55,6 @@ export const microsoft: Preset = {
 async function microsoftProfile (context: ProfileContext): Promise<ProfileFields> {
   const claims = context.claims ?? {}
   const fields = mapOidcClaims(claims, await fetchUserinfo(context))
-  // Microsoft sends no email_verified. Its optional xms_edov claim says the email domain's owner is verified.
+  // Microsoft sends no email_verified. Its optional xms_edov claim is true when the email domain's owner is verified.
   return { ...fields, emailVerified: fields.email !== null && (isTrue(fields.raw.email_verified) || isTrue(fields.raw.xms_edov)) }
 }

@@ -5,7 +5,7 @@ import type { Preset } from '../preset.js'
 import type { ProfileContext, ProfileFields } from '../types.js'
 import { idString, pick, plainEndpoints } from './shared.js'
 
-/** Notion. The token answer names the user who authorized the integration, so no profile request is needed. */
+/** Notion. The token response names the user who authorized the integration, so no profile request is needed. */
 export const notion: Preset = {
   id: 'notion',
   define: () => ({
@@ -25,7 +25,7 @@ export const notion: Preset = {
 
 async function notionProfile (context: ProfileContext): Promise<ProfileFields> {
   const user = pick(context.tokenResponse, 'owner.user')
-  if (!isObject(user)) throw new ProviderError('PROVIDER_BAD_RESPONSE', 'token endpoint answered without owner.user')
+  if (!isObject(user)) throw new ProviderError('PROVIDER_BAD_RESPONSE', 'token response has no owner.user')
   return {
     uid: idString(user.id),
     email: stringOrNull(pick(user, 'person.email')),

@@ -21,7 +21,7 @@ export function plainEndpoints (endpoints: Pick<Endpoints, 'authorizationEndpoin
   return { userinfoEndpoint: null, apiBaseUrl: null, jwksUri: null, issuer: null, ...endpoints }
 }
 
-/** The API base URL, which a preset always sets. */
+/** Returns the API base URL, which a preset always sets. */
 export function apiBase (context: ProfileContext): string {
   const base = context.endpoints.apiBaseUrl
   if (base === null) throw new ProviderError('PROVIDER_MISCONFIGURED', 'provider has no API base URL')
@@ -36,11 +36,11 @@ export async function getProfileObject (
   headers: Record<string, string> = {}
 ): Promise<Record<string, unknown>> {
   const body = await context.fetchJson(url, { endpoint, headers: { authorization: `Bearer ${context.tokens.accessToken}`, ...headers } })
-  if (!isObject(body)) throw new ProviderError('PROVIDER_BAD_RESPONSE', `${endpoint} endpoint answered JSON that is not an object`)
+  if (!isObject(body)) throw new ProviderError('PROVIDER_BAD_RESPONSE', `${endpoint} endpoint returned JSON that is not an object`)
   return body
 }
 
-/** Reads a nested value, such as `picture.data.url`, from an untyped answer. */
+/** Reads a nested value, such as `picture.data.url`, from an untyped response. */
 export function pick (value: unknown, path: string): unknown {
   let current = value
   for (const key of path.split('.')) {
@@ -50,7 +50,7 @@ export function pick (value: unknown, path: string): unknown {
   return current
 }
 
-/** A provider user id as a string, from a string or a safe integer. */
+/** Converts a provider user id (a string or a safe integer) to a string. */
 export function idString (value: unknown): string {
   if (typeof value === 'string' && value !== '') return value
   if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value)

@@ -2,7 +2,7 @@ import { oidcProfile } from '../oidc.js'
 import type { Preset } from '../preset.js'
 
 /**
- * Sign in with Slack, through OpenID Connect. Slack answers errors as `{ok: false, error}` with
+ * Sign in with Slack, through OpenID Connect. Slack returns errors as `{ok: false, error}` with
  * HTTP 200. At the token endpoint the `error` field marks them, and a userinfo error has no `sub`,
  * so the subject check rejects it.
  */

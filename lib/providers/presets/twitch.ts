@@ -2,7 +2,7 @@ import { oidcProfile } from '../oidc.js'
 import type { Preset } from '../preset.js'
 import { fromFastifyPreset } from './shared.js'
 
-// Twitch adds email and profile claims only when the request asks for them by name.
+// Twitch adds email and profile claims only when the request names them.
 const CLAIMS = JSON.stringify({
   id_token: { email: null, email_verified: null, preferred_username: null, picture: null },
   userinfo: { email: null, email_verified: null, preferred_username: null, picture: null }

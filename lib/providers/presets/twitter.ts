@@ -25,9 +25,9 @@ export const twitter: Preset = {
 async function twitterProfile (context: ProfileContext): Promise<ProfileFields> {
   const granted = (context.tokens.scope ?? '').split(' ')
   const fields = granted.includes('users.email') ? 'profile_image_url,confirmed_email' : 'profile_image_url'
-  const answer = await getProfileObject(context, `${apiBase(context)}/users/me?user.fields=${fields}`, 'users/me')
-  const user = answer.data
-  if (!isObject(user)) throw new ProviderError('PROVIDER_BAD_RESPONSE', 'users/me endpoint answered without data')
+  const response = await getProfileObject(context, `${apiBase(context)}/users/me?user.fields=${fields}`, 'users/me')
+  const user = response.data
+  if (!isObject(user)) throw new ProviderError('PROVIDER_BAD_RESPONSE', 'users/me endpoint returned no data')
   const email = stringOrNull(user.confirmed_email)
   return {
     uid: idString(user.id),

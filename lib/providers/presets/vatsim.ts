@@ -25,9 +25,9 @@ export const vatsim: Preset = {
 }
 
 async function vatsimProfile (context: ProfileContext): Promise<ProfileFields> {
-  const answer = await getProfileObject(context, `${apiBase(context)}/api/user`, 'user')
-  const data = answer.data
-  if (!isObject(data)) throw new ProviderError('PROVIDER_BAD_RESPONSE', 'user endpoint answered without data')
+  const response = await getProfileObject(context, `${apiBase(context)}/api/user`, 'user')
+  const data = response.data
+  if (!isObject(data)) throw new ProviderError('PROVIDER_BAD_RESPONSE', 'user endpoint returned no data')
   return {
     uid: idString(data.cid),
     email: stringOrNull(pick(data, 'personal.email')),

@@ -8,8 +8,8 @@ import { apiBase, fromFastifyPreset, idString, joinName, plainEndpoints } from '
 const API_VERSION = '5.131'
 
 /**
- * VK (classic OAuth at oauth.vk.com). The token answer carries `user_id` and, with the `email`
- * scope, the email, which VK does not mark as verified. The API answers errors with HTTP 200.
+ * VK (classic OAuth at oauth.vk.com). The token response carries `user_id` and, with the `email`
+ * scope, the email, which VK does not mark as verified. The API returns errors with HTTP 200.
  */
 export const vkontakte: Preset = {
   id: 'vkontakte',
@@ -26,19 +26,19 @@ export const vkontakte: Preset = {
 
 async function vkontakteProfile (context: ProfileContext): Promise<ProfileFields> {
   const query = new URLSearchParams({ fields: 'photo_200,screen_name', v: API_VERSION })
-  const answer = await context.fetchJson(`${apiBase(context)}/users.get?${query.toString()}`, {
+  const response = await context.fetchJson(`${apiBase(context)}/users.get?${query.toString()}`, {
     endpoint: 'users.get',
     headers: { authorization: `Bearer ${context.tokens.accessToken}` }
   })
-  if (isObject(answer) && isObject(answer.error)) {
-    throw new ProviderError('PROVIDER_BAD_RESPONSE', `users.get answered error ${String(answer.error.error_code)}`)
+  if (isObject(response) && isObject(response.error)) {
+    throw new ProviderError('PROVIDER_BAD_RESPONSE', `users.get returned error ${String(response.error.error_code)}`)
   }
-  const user = isObject(answer) && Array.isArray(answer.response) ? answer.response[0] : undefined
-  if (!isObject(user)) throw new ProviderError('PROVIDER_BAD_RESPONSE', 'users.get answered without a user')
+  const user = isObject(response) && Array.isArray(response.response) ? response.response[0] : undefined
+  if (!isObject(user)) throw new ProviderError('PROVIDER_BAD_RESPONSE', 'users.get returned no user')
   const uid = idString(user.id)
   const tokenUserId = context.tokenResponse.user_id
   if (tokenUserId !== undefined && String(tokenUserId) !== uid) {
-    throw new ProviderError('PROVIDER_BAD_RESPONSE', 'users.get answered another user than the token names')
+    throw new ProviderError('PROVIDER_BAD_RESPONSE', 'users.get returned another user than the token response names')
   }
   const firstName = stringOrNull(user.first_name)
   const lastName = stringOrNull(user.last_name)

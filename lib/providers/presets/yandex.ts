@@ -24,7 +24,7 @@ async function yandexProfile (context: ProfileContext): Promise<ProfileFields> {
     endpoint: 'info',
     headers: { authorization: `OAuth ${context.tokens.accessToken}` }
   })
-  if (!isObject(info)) throw new ProviderError('PROVIDER_BAD_RESPONSE', 'info endpoint answered JSON that is not an object')
+  if (!isObject(info)) throw new ProviderError('PROVIDER_BAD_RESPONSE', 'info endpoint returned JSON that is not an object')
   const avatar = stringOrNull(info.default_avatar_id)
   return {
     uid: idString(info.id),
