@@ -10,7 +10,10 @@ import { MemoryStateStore } from './state/memory.js'
 import { RedisStateStore } from './state/redis.js'
 import { logRedisErrors } from './state/redis-errors.js'
 import type { StateStore } from './state/store.js'
-import { createJwtStrategy, defaultSerializeUser, type IssueToken, type JwtOptions, type SerializeUser } from './tokens.js'
+import { createAccountsPipeline, type AccountsOptions } from './accounts/pipeline.js'
+import {
+  createFastifyJwtStrategy, createJwtPairStrategy, createJwtStrategy, defaultSerializeUser, type IssueToken, type JwtOptions, type SerializeUser, type TokenStrategy
+} from './tokens.js'
 
 export interface SocialAuthOptions {
   /** Route prefix: with `/auth` the routes are `/auth/o/:provider/`. */
@@ -23,11 +26,15 @@ export interface SocialAuthOptions {
   stateStore?: StateStore
   /** Seconds a sign-in may take between GET and POST. Default 600. */
   stateTtlSeconds?: number
-  /** Finds or creates the app's user for a verified identity. */
-  resolveUser: ResolveUser
-  /** Builds the 201 body. Default: an HS256 JWT from the `jwt` options, returned as `{ token, user }`. */
+  /** Finds or creates the app's user for a verified identity. Give this or `accounts`. */
+  resolveUser?: ResolveUser
+  /** The accounts pipeline with its adapter, in place of `resolveUser`. */
+  accounts?: AccountsOptions
+  /** Builds the 201 body, in place of a built-in `tokenStrategy`. */
   issueToken?: IssueToken
-  /** Options of the default token strategy. `jwt.secret` is required unless `issueToken` is given. */
+  /** Built-in token strategy when no `issueToken` is given. Default `jwt`. */
+  tokenStrategy?: TokenStrategy
+  /** Options of the built-in token strategies. `jwt.secret` is required for `jwt` and `jwt-pair`. */
   jwt?: JwtOptions
   /** Turns the user into the `user` of the default token body. Default: its `id`, `email` and `username`. */
   serializeUser?: SerializeUser
@@ -55,11 +62,12 @@ declare module 'fastify' {
 const socialAuth: FastifyPluginAsync<SocialAuthOptions> = async (fastify: FastifyInstance, options: SocialAuthOptions) => {
   if (options === null || typeof options !== 'object') throw new SocialAuthOptionsError('options must be an object')
   rejectUnknownPluginOptions(options as unknown as Record<string, unknown>)
-  if (typeof options.resolveUser !== 'function') {
-    throw new SocialAuthOptionsError('resolveUser is missing; give a function that finds or creates the user for an identity')
-  }
+  const resolveUser = buildResolveUser(options)
   if (options.issueToken !== undefined && typeof options.issueToken !== 'function') {
     throw new SocialAuthOptionsError('issueToken must be a function')
+  }
+  if (options.issueToken !== undefined && options.tokenStrategy !== undefined) {
+    throw new SocialAuthOptionsError('give issueToken or tokenStrategy, not both')
   }
   if (options.serializeUser !== undefined && typeof options.serializeUser !== 'function') {
     throw new SocialAuthOptionsError('serializeUser must be a function')
@@ -85,7 +93,8 @@ const socialAuth: FastifyPluginAsync<SocialAuthOptions> = async (fastify: Fastif
   }
 
   const serializeUser = options.serializeUser ?? defaultSerializeUser
-  const issueToken = options.issueToken ?? createJwtStrategy(options.jwt, serializeUser)
+  const tokenStrategy = options.issueToken === undefined ? options.tokenStrategy ?? 'jwt' : null
+  const issueToken = options.issueToken ?? createTokenStrategy(fastify, tokenStrategy ?? 'jwt', options.jwt, serializeUser)
   // Redis takes whole milliseconds in PX.
   const flow = new SignInFlow({ providers, redirectUris, store, stateTtlMs: Math.ceil(stateTtlSeconds * 1000) })
 
@@ -106,13 +115,36 @@ const socialAuth: FastifyPluginAsync<SocialAuthOptions> = async (fastify: Fastif
   })
 
   await fastify.register(async (instance) => {
-    await registerRoutes(instance, {
-      flow,
-      resolveUser: options.resolveUser,
-      issueToken,
-      defaultTokenStrategy: options.issueToken === undefined
-    })
+    await registerRoutes(instance, { flow, resolveUser, issueToken, tokenStrategy })
   }, { prefix: options.prefix })
+}
+
+function buildResolveUser (options: SocialAuthOptions): ResolveUser {
+  if (options.accounts !== undefined) {
+    if (options.resolveUser !== undefined) throw new SocialAuthOptionsError('give resolveUser or accounts, not both')
+    const pipeline = createAccountsPipeline(options.accounts)
+    return async (identity, request) => (await pipeline(identity, request)).user
+  }
+  if (typeof options.resolveUser !== 'function') {
+    throw new SocialAuthOptionsError('resolveUser is missing; give a function that finds or creates the user for an identity, or accounts with an adapter')
+  }
+  return options.resolveUser
+}
+
+function createTokenStrategy (fastify: FastifyInstance, strategy: TokenStrategy, jwt: JwtOptions | undefined, serializeUser: SerializeUser): IssueToken {
+  switch (strategy) {
+    case 'jwt':
+      return createJwtStrategy(jwt, serializeUser)
+    case 'jwt-pair':
+      return createJwtPairStrategy(jwt, serializeUser)
+    case 'fastify-jwt':
+      if (!fastify.hasDecorator('jwt')) {
+        throw new SocialAuthOptionsError('tokenStrategy fastify-jwt needs @fastify/jwt; register it before fastify-social-auth')
+      }
+      return createFastifyJwtStrategy(jwt, serializeUser)
+    default:
+      throw new SocialAuthOptionsError(`tokenStrategy must be jwt, jwt-pair or fastify-jwt, got ${JSON.stringify(strategy)}`)
+  }
 }
 
 const plugin = fp(socialAuth, { fastify: '5.x', name: 'fastify-social-auth' })
@@ -129,7 +161,12 @@ export type { OAuth2ProviderOptions } from './providers/generic-oauth2.js'
 export type { CommonProviderOptions } from './providers/preset.js'
 export type { EndpointOverrides, ProfileContext, ProfileFields } from './providers/types.js'
 export { serializeRequestWithoutQuery, type ResolveUser } from './routes.js'
-export type { AppUser, IssueToken, JwtOptions, SerializeUser } from './tokens.js'
+export type { AppUser, IssueToken, JwtOptions, SerializeUser, TokenStrategy } from './tokens.js'
+export type { AccountsOptions, AccountsResult } from './accounts/pipeline.js'
+export { AccountConflictError, type AccountData, type AccountsAdapter, type NewUser, type StoredAccount, type StoredUser } from './accounts/types.js'
+export { SqliteAccountsAdapter } from './accounts/sqlite.js'
+export { PostgresAccountsAdapter } from './accounts/postgres.js'
+export { TokenCipher } from './accounts/token-cipher.js'
 export {
   ProviderError, ProviderNotFoundError, SignInError, SocialAuthError, SocialAuthOptionsError, StoreUnavailableError, ValidationError
 } from './errors.js'

@@ -2,7 +2,7 @@ import { SocialAuthOptionsError } from './errors.js'
 import { rejectUnknownOptions } from './providers/options.js'
 
 const PLUGIN_OPTIONS = [
-  'prefix', 'providers', 'redirectUris', 'stateStore', 'stateTtlSeconds', 'resolveUser', 'issueToken', 'jwt', 'serializeUser',
+  'prefix', 'providers', 'redirectUris', 'stateStore', 'stateTtlSeconds', 'resolveUser', 'accounts', 'issueToken', 'tokenStrategy', 'jwt', 'serializeUser',
   'providerTimeoutMs', 'clockToleranceSeconds', 'discoveryRetrySeconds',
   // Fastify passes its own registration options along with the plugin's.
   'logLevel', 'logSerializers'

@@ -1,13 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import {
   AuthorizationQuery, AuthorizationResponse, CompleteBody, CustomTokenResponse, DetailErrorResponse, ProviderParams,
-  TokenResponse, ValidationErrorResponse, type AuthorizationQueryType, type CompleteBodyType, type ProviderParamsType
+  TokenPairResponse, TokenResponse, ValidationErrorResponse, type AuthorizationQueryType, type CompleteBodyType, type ProviderParamsType
 } from '../schemas/index.js'
 import { handleError } from './error-handler.js'
 import { SignInError } from './errors.js'
 import type { SignInFlow } from './flow.js'
 import type { Identity } from './identity.js'
-import type { AppUser, IssueToken } from './tokens.js'
+import type { AppUser, IssueToken, TokenStrategy } from './tokens.js'
 import { createValidator } from './validation.js'
 
 /** Resolves the app's user for a verified identity. Return null, or throw `SignInError`, to refuse the sign-in. */
@@ -17,8 +17,8 @@ export interface RouteOptions {
   flow: SignInFlow
   resolveUser: ResolveUser
   issueToken: IssueToken
-  /** True when `issueToken` is the default JWT strategy, whose body shape is known. */
-  defaultTokenStrategy: boolean
+  /** Built-in token strategy, whose body shape is known, or null for the host's `issueToken`. */
+  tokenStrategy: TokenStrategy | null
 }
 
 /** Largest POST body accepted. A code and a state fit many times over. */
@@ -70,7 +70,7 @@ export async function registerRoutes (instance: FastifyInstance, options: RouteO
   const postSchema = {
     params: ProviderParams,
     body: CompleteBody,
-    response: { 201: options.defaultTokenStrategy ? TokenResponse : CustomTokenResponse, ...ERROR_RESPONSES }
+    response: { 201: tokenResponseSchema(options.tokenStrategy), ...ERROR_RESPONSES }
   }
 
   // An unknown provider is a 404 before any field is validated.
@@ -148,4 +148,10 @@ function parseForm (body: string): Record<string, string | string[]> {
     else result[key] = Array.isArray(previous) ? [...previous, value] : [previous, value]
   }
   return result
+}
+
+/** Picks the 201 schema of the token strategy, so the OpenAPI document shows the real body. */
+function tokenResponseSchema (strategy: TokenStrategy | null): typeof TokenResponse | typeof TokenPairResponse | typeof CustomTokenResponse {
+  if (strategy === null) return CustomTokenResponse
+  return strategy === 'jwt-pair' ? TokenPairResponse : TokenResponse
 }

@@ -15,8 +15,10 @@ export type AppUser = any
 export interface JwtOptions {
   /** Signing key: a string or bytes of at least 32 bytes (RFC 7518 section 3.2 wants a key as long as the hash). */
   secret: string | Uint8Array
-  /** Token lifetime in seconds. Default 3600. */
+  /** Token lifetime in seconds. Default 3600, or 300 for the access token of `jwt-pair`. */
   expiresIn?: number
+  /** Refresh token lifetime in seconds, for `jwt-pair`. Default 86,400. */
+  refreshExpiresIn?: number
   /** `iss` claim, when set. */
   issuer?: string
   /** `aud` claim, when set. */
@@ -41,38 +43,112 @@ export function defaultSerializeUser (user: unknown): Record<string, unknown> {
 /** Builds the 201 body for a signed-in user. */
 export type IssueToken = (user: AppUser, identity: Identity, request: FastifyRequest) => Record<string, unknown> | Promise<Record<string, unknown>>
 
-/** Builds the default token strategy, whose body is `{ token, user }`. */
-export function createJwtStrategy (options: JwtOptions | undefined, serializeUser: SerializeUser): IssueToken {
+/** Token strategies built in: `jwt` answers `{ token, user }`, `jwt-pair` answers djoser's `{ access, refresh, user }`, `fastify-jwt` signs `{ token, user }` with @fastify/jwt. */
+export type TokenStrategy = 'jwt' | 'jwt-pair' | 'fastify-jwt'
+
+const JWT_OPTIONS = ['secret', 'expiresIn', 'refreshExpiresIn', 'issuer', 'audience', 'claims']
+
+interface CheckedJwtOptions {
+  key: Uint8Array
+  expiresIn: number
+  refreshExpiresIn: number
+  options: JwtOptions
+}
+
+function checkJwtOptions (options: JwtOptions | undefined, defaultExpiresIn: number): CheckedJwtOptions {
   if (options === undefined || options === null || typeof options !== 'object' || options.secret === undefined) {
     throw new SocialAuthOptionsError('jwt.secret is missing; set jwt.secret (at least 32 bytes) or give issueToken')
   }
-  rejectUnknownOptions(options as unknown as Record<string, unknown>, ['secret', 'expiresIn', 'issuer', 'audience', 'claims'], 'jwt')
+  rejectUnknownOptions(options as unknown as Record<string, unknown>, JWT_OPTIONS, 'jwt')
   const key = typeof options.secret === 'string' ? new TextEncoder().encode(options.secret) : options.secret
   if (!(key instanceof Uint8Array) || key.byteLength < 32) {
     throw new SocialAuthOptionsError('jwt.secret must be a string or Uint8Array of at least 32 bytes')
   }
-  const expiresIn = options.expiresIn ?? 3600
-  if (!Number.isSafeInteger(expiresIn) || expiresIn <= 0) {
-    throw new SocialAuthOptionsError(`jwt.expiresIn must be a positive whole number of seconds, got ${String(options.expiresIn)}`)
-  }
   if (options.claims !== undefined && typeof options.claims !== 'function') {
     throw new SocialAuthOptionsError('jwt.claims must be a function')
   }
+  return {
+    key,
+    expiresIn: lifetime(options.expiresIn, defaultExpiresIn, 'jwt.expiresIn'),
+    refreshExpiresIn: lifetime(options.refreshExpiresIn, 24 * 60 * 60, 'jwt.refreshExpiresIn'),
+    options
+  }
+}
 
+function lifetime (value: unknown, fallback: number, name: string): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new SocialAuthOptionsError(`${name} must be a positive whole number of seconds, got ${String(value)}`)
+  }
+  return value
+}
+
+function userId (user: AppUser): string {
+  const id = (user as { id?: unknown } | null)?.id
+  if (typeof id !== 'string' && typeof id !== 'number') {
+    throw new TypeError('resolveUser must return a user with a string or number id for the built-in token strategies')
+  }
+  return String(id)
+}
+
+async function signJwt (checked: CheckedJwtOptions, claims: Record<string, unknown>, subject: string, expiresIn: number): Promise<string> {
+  const jwt = new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(subject)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + expiresIn)
+    .setJti(randomUUID())
+  if (checked.options.issuer !== undefined) jwt.setIssuer(checked.options.issuer)
+  if (checked.options.audience !== undefined) jwt.setAudience(checked.options.audience)
+  return await jwt.sign(checked.key)
+}
+
+/** Builds the default token strategy, whose body is `{ token, user }`. */
+export function createJwtStrategy (options: JwtOptions | undefined, serializeUser: SerializeUser): IssueToken {
+  const checked = checkJwtOptions(options, 3600)
   return async (user, identity) => {
-    const id = (user as { id?: unknown } | null)?.id
-    if (typeof id !== 'string' && typeof id !== 'number') {
-      throw new TypeError('resolveUser must return a user with a string or number id for the default token strategy')
+    const subject = userId(user)
+    const extra = checked.options.claims === undefined ? {} : await checked.options.claims(user, identity)
+    return { token: await signJwt(checked, { ...extra }, subject, checked.expiresIn), user: serializeUser(user) }
+  }
+}
+
+/**
+ * Builds the djoser-compatible strategy: an access and a refresh JWT as djangorestframework-simplejwt
+ * issues them, told apart by their `token_type` claim and carrying `user_id`. Lifetimes default to
+ * simplejwt's: 5 minutes and 1 day.
+ */
+export function createJwtPairStrategy (options: JwtOptions | undefined, serializeUser: SerializeUser): IssueToken {
+  const checked = checkJwtOptions(options, 5 * 60)
+  return async (user, identity) => {
+    const subject = userId(user)
+    const extra = checked.options.claims === undefined ? {} : await checked.options.claims(user, identity)
+    const [access, refresh] = await Promise.all([
+      signJwt(checked, { ...extra, token_type: 'access', user_id: (user as { id: unknown }).id }, subject, checked.expiresIn),
+      signJwt(checked, { token_type: 'refresh', user_id: (user as { id: unknown }).id }, subject, checked.refreshExpiresIn)
+    ])
+    return { access, refresh, user: serializeUser(user) }
+  }
+}
+
+interface FastifyJwtSigner {
+  sign: (payload: Record<string, unknown>, options?: Record<string, unknown>) => string
+}
+
+/**
+ * Builds the strategy that signs with @fastify/jwt, registered by the host before this plugin, with
+ * its key and options. The body is `{ token, user }`.
+ */
+export function createFastifyJwtStrategy (options: Partial<JwtOptions> | undefined, serializeUser: SerializeUser): IssueToken {
+  if (options !== undefined) rejectUnknownOptions(options as Record<string, unknown>, ['expiresIn', 'claims'], 'jwt')
+  const expiresIn = options?.expiresIn === undefined ? undefined : lifetime(options.expiresIn, 3600, 'jwt.expiresIn')
+  return async (user, identity, request) => {
+    const signer = (request.server as unknown as { jwt?: FastifyJwtSigner }).jwt
+    if (signer === undefined || typeof signer.sign !== 'function') {
+      throw new TypeError('tokenStrategy fastify-jwt needs @fastify/jwt registered before fastify-social-auth')
     }
-    const extra = options.claims === undefined ? {} : await options.claims(user, identity)
-    const jwt = new SignJWT({ ...extra })
-      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-      .setSubject(String(id))
-      .setIssuedAt()
-      .setExpirationTime(Math.floor(Date.now() / 1000) + expiresIn)
-      .setJti(randomUUID())
-    if (options.issuer !== undefined) jwt.setIssuer(options.issuer)
-    if (options.audience !== undefined) jwt.setAudience(options.audience)
-    return { token: await jwt.sign(key), user: serializeUser(user) }
+    const extra = options?.claims === undefined ? {} : await options.claims(user, identity)
+    const token = signer.sign({ ...extra, sub: userId(user) }, expiresIn === undefined ? undefined : { expiresIn })
+    return { token, user: serializeUser(user) }
   }
 }

@@ -59,6 +59,13 @@ export const TokenResponse = Type.Object({
   user: Type.Object({}, { additionalProperties: true, description: 'The user, as `serializeUser` returns it.' })
 }, { $id: 'SocialAuthTokenResponse' })
 
+/** POST 201 body of the `jwt-pair` strategy, as djoser with djangorestframework-simplejwt answers. */
+export const TokenPairResponse = Type.Object({
+  access: Type.String({ description: 'Short-lived access JWT (`token_type` access).' }),
+  refresh: Type.String({ description: 'Refresh JWT (`token_type` refresh).' }),
+  user: Type.Object({}, { additionalProperties: true, description: 'The user, as `serializeUser` returns it.' })
+}, { $id: 'SocialAuthTokenPairResponse' })
+
 /** POST 201 body of a host-supplied token strategy: whatever `issueToken` returns. */
 export const CustomTokenResponse = Type.Object({}, {
   $id: 'SocialAuthCustomTokenResponse',

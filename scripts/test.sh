@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The test command: installs dependencies when missing, starts Redis when none responds, then runs
-# the linter, the type checker and every test suite.
+# The test command: installs dependencies when missing, starts Redis and PostgreSQL when they do not
+# respond, then runs the linter, the type checker and every test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
 bash scripts/ensure-redis.sh
+bash scripts/ensure-postgres.sh
 npm run --silent lint
 npm run --silent typecheck
 node --import tsx --test --test-concurrency=1 test/*.test.ts

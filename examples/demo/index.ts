@@ -1,14 +1,20 @@
 /**
- * A whole social sign-in on this machine: a local OpenID provider, a Fastify app with the plugin,
- * and a scripted browser that clicks through the provider's sign-in and consent pages.
+ * A whole social sign-in on this machine: a local OpenID provider, a Fastify app with the plugin
+ * and its SQLite accounts adapter, and a scripted browser that clicks through the provider's
+ * sign-in and consent pages.
  *
- *   npm run demo                                  in-memory state store
+ *   npm run demo                                  in-memory state store, SQLite file in a temporary folder
  *   REDIS_URL=redis://127.0.0.1:6379 npm run demo  Redis state store
+ *   DEMO_DATABASE=./demo.sqlite npm run demo       keep the users in that SQLite file
  */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import Fastify from 'fastify'
 import { decodeJwt } from 'jose'
 import { Redis } from 'ioredis'
-import socialAuth, { MemoryStateStore, RedisStateStore, type Identity, type StateStore } from '../../lib/index.js'
+import socialAuth, { MemoryStateStore, RedisStateStore, SqliteAccountsAdapter, type StateStore } from '../../lib/index.js'
 import { signInAtProvider } from './browser.js'
 import { startOidcServer } from './local-provider.js'
 
@@ -16,27 +22,11 @@ import { startOidcServer } from './local-provider.js'
 // scripted browser reads code and state from the redirect, as a single-page app would.
 const REDIRECT_URI = 'http://127.0.0.1:5173/auth/callback'
 
-interface User {
-  id: number
-  email: string | null
-  username: string | null
-  provider: string
-  uid: string
-}
-
-const users = new Map<string, User>()
-
-/** Finds or creates a user per provider account. A real app keeps these in its database. */
-async function resolveUser (identity: Identity): Promise<User> {
-  const key = `${identity.provider}:${identity.uid}`
-  let user = users.get(key)
-  if (user === undefined) {
-    user = { id: users.size + 1, email: identity.email, username: identity.username, provider: identity.provider, uid: identity.uid }
-    users.set(key, user)
-    console.log(`  resolveUser created user ${user.id} for ${key} (email ${String(identity.email)}, verified: ${String(identity.emailVerified)})`)
-  }
-  return user
-}
+const temporaryFolder = process.env.DEMO_DATABASE === undefined ? mkdtempSync(join(tmpdir(), 'social-auth-demo-')) : null
+const databaseFile = process.env.DEMO_DATABASE ?? join(temporaryFolder as string, 'demo.sqlite')
+const database = new Database(databaseFile)
+const accounts = new SqliteAccountsAdapter(database)
+await accounts.migrate()
 
 const provider = await startOidcServer({ redirectUris: [REDIRECT_URI] })
 const redis = process.env.REDIS_URL === undefined ? null : new Redis(process.env.REDIS_URL)
@@ -50,14 +40,14 @@ await app.register(socialAuth, {
   providers: {
     local: { type: 'oidc', issuer: provider.issuer, clientId: provider.clientId, clientSecret: provider.clientSecret }
   },
-  resolveUser,
+  accounts: { adapter: accounts, associateByEmail: true },
   jwt: { secret: 'demo-only-secret-replace-with-32-random-bytes', expiresIn: 900, issuer: 'fastify-social-auth-demo' }
 })
 const appUrl = await app.listen({ port: 0, host: '127.0.0.1' })
 
 try {
   console.log(`Local OpenID provider: ${provider.issuer}`)
-  console.log(`App with fastify-social-auth: ${appUrl} (state store: ${redis === null ? 'memory' : 'Redis'})\n`)
+  console.log(`App with fastify-social-auth: ${appUrl} (state store: ${redis === null ? 'memory' : 'Redis'}, users in ${databaseFile})\n`)
 
   console.log('1. The front end asks the app where to send the browser')
   const begin = await fetch(`${appUrl}/auth/o/local/?redirect_uri=${encodeURIComponent(REDIRECT_URI)}`)
@@ -83,7 +73,11 @@ try {
   console.log(`  POST /auth/o/local/ -> ${complete.status}`)
   console.log(`  body: ${JSON.stringify(body, null, 2).replaceAll('\n', '\n  ')}`)
   if (complete.status !== 201 || typeof body.token !== 'string') throw new Error('sign-in failed')
-  console.log(`  token claims: ${JSON.stringify(decodeJwt(body.token), null, 2).replaceAll('\n', '\n  ')}\n`)
+  console.log(`  token claims: ${JSON.stringify(decodeJwt(body.token), null, 2).replaceAll('\n', '\n  ')}`)
+  const user = database.prepare('SELECT id, email, username, first_name, last_name, created_at FROM users').all()
+  const links = database.prepare('SELECT user_id, provider, uid, scope, last_login_at FROM social_accounts').all()
+  console.log(`  users table: ${JSON.stringify(user)}`)
+  console.log(`  social_accounts table: ${JSON.stringify(links)}\n`)
 
   console.log('4. The same state again is rejected: states are single-use')
   const replay = await fetch(`${appUrl}/auth/o/local/`, {
@@ -96,4 +90,6 @@ try {
   await app.close()
   redis?.disconnect()
   await provider.close()
+  database.close()
+  if (temporaryFolder !== null) rmSync(temporaryFolder, { recursive: true, force: true })
 }

@@ -1,0 +1,157 @@
+import type { FastifyRequest } from 'fastify'
+import { SignInError, SocialAuthOptionsError } from '../errors.js'
+import type { Identity } from '../identity.js'
+import { TokenCipher, tokenContext } from './token-cipher.js'
+import { AccountConflictError, type AccountData, type AccountsAdapter, type NewUser, type StoredUser } from './types.js'
+
+/** Options of the accounts pipeline, used in place of a `resolveUser` function. */
+export interface AccountsOptions {
+  adapter: AccountsAdapter
+  /** Link a new provider account to the user with the same email, when the provider verified it. Default false. */
+  associateByEmail?: boolean
+  /** Only verified emails in these domains may sign in. */
+  allowedDomains?: string[]
+  /** Only these verified emails may sign in. With `allowedDomains`, either list admits. */
+  allowedEmails?: string[]
+  /** Maps an identity to the new user's fields. Default: its email, username and names. */
+  createUser?: (identity: Identity, request: FastifyRequest) => NewUser | Promise<NewUser>
+  /** AES-256-GCM key for provider tokens at rest: 32 bytes, or a base64 string of them. */
+  encryptionKey?: string | Uint8Array
+  /** Keep the provider's tokens in the linked account. Default true. */
+  storeTokens?: boolean
+}
+
+/** A resolved sign-in: the user and whether this sign-in created it. */
+export interface AccountsResult {
+  user: StoredUser
+  created: boolean
+}
+
+const MAX_ATTEMPTS = 3
+
+/**
+ * Builds the sign-in pipeline: find the user linked to the provider account; otherwise link by a
+ * verified email when allowed; otherwise create the user with the account. Then refresh the
+ * account's tokens and last login.
+ */
+export function createAccountsPipeline (options: AccountsOptions): (identity: Identity, request: FastifyRequest) => Promise<AccountsResult> {
+  const adapter = checkAdapter(options.adapter)
+  const cipher = options.encryptionKey === undefined ? null : new TokenCipher(options.encryptionKey)
+  const storeTokens = options.storeTokens ?? true
+  const allowedDomains = lowerCaseList(options.allowedDomains, 'accounts.allowedDomains')
+  const allowedEmails = lowerCaseList(options.allowedEmails, 'accounts.allowedEmails')
+  const associateByEmail = options.associateByEmail ?? false
+  const createUser = options.createUser ?? defaultNewUser
+
+  return async (identity, request) => {
+    checkAllowed(identity, allowedDomains, allowedEmails)
+    const account = accountData(identity, storeTokens ? cipher : null, storeTokens)
+
+    // A concurrent first sign-in of the same identity can win the unique constraint. The loser
+    // then finds what the winner stored.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await resolveOnce(identity, request, account)
+        if (!result.user.isActive) throw new SignInError('USER_INACTIVE', 'This account is inactive.')
+        return result
+      } catch (error) {
+        if (!(error instanceof AccountConflictError) || attempt >= MAX_ATTEMPTS) throw error
+      }
+    }
+  }
+
+  async function resolveOnce (identity: Identity, request: FastifyRequest, account: AccountData): Promise<AccountsResult> {
+    const linked = await adapter.findUserByAccount(identity.provider, identity.uid)
+    if (linked !== null) {
+      await adapter.updateAccount(account)
+      return { user: linked, created: false }
+    }
+
+    if (identity.email !== null) {
+      const existing = await adapter.findUserByEmail(identity.email)
+      if (existing !== null) {
+        // A concurrent first sign-in of this identity may have created the user since the lookup above.
+        const linkedMeanwhile = await adapter.findUserByAccount(identity.provider, identity.uid)
+        if (linkedMeanwhile !== null) {
+          await adapter.updateAccount(account)
+          return { user: linkedMeanwhile, created: false }
+        }
+        // An unverified email proves nothing, and linking on it would hand the account to whoever typed it.
+        if (!identity.emailVerified || !associateByEmail) {
+          throw new SignInError('EMAIL_IN_USE', 'An account with this email already exists. Sign in the way you signed in before.', {
+            reason: identity.emailVerified ? 'verified email matches a user, and associateByEmail is off' : 'unverified email matches a user'
+          })
+        }
+        if (!existing.isActive) throw new SignInError('USER_INACTIVE', 'This account is inactive.')
+        await adapter.linkAccount(existing.id, account)
+        return { user: existing, created: false }
+      }
+    }
+
+    const user = await adapter.createUserWithAccount(await createUser(identity, request), account)
+    return { user, created: true }
+  }
+}
+
+function defaultNewUser (identity: Identity): NewUser {
+  return {
+    // Only a verified email goes into the users table, where it would let others link by email.
+    email: identity.emailVerified ? identity.email : null,
+    username: identity.username,
+    firstName: identity.firstName,
+    lastName: identity.lastName
+  }
+}
+
+function accountData (identity: Identity, cipher: TokenCipher | null, storeTokens: boolean): AccountData {
+  const seal = (value: string | null, column: string): string | null => {
+    if (!storeTokens || value === null) return null
+    return cipher === null ? value : cipher.encrypt(value, tokenContext(identity.provider, identity.uid, column))
+  }
+  return {
+    provider: identity.provider,
+    uid: identity.uid,
+    email: identity.email,
+    accessToken: seal(identity.tokens.accessToken, 'access_token'),
+    refreshToken: seal(identity.tokens.refreshToken, 'refresh_token'),
+    idToken: seal(identity.tokens.idToken, 'id_token'),
+    tokenExpiresAt: storeTokens ? identity.tokens.expiresAt : null,
+    scope: identity.tokens.scope,
+    extraData: {
+      username: identity.username,
+      name: identity.name,
+      firstName: identity.firstName,
+      lastName: identity.lastName,
+      picture: identity.picture,
+      emailVerified: identity.emailVerified
+    },
+    lastLoginAt: new Date()
+  }
+}
+
+function checkAllowed (identity: Identity, domains: Set<string> | null, emails: Set<string> | null): void {
+  if (domains === null && emails === null) return
+  const email = identity.emailVerified && identity.email !== null ? identity.email.toLowerCase() : null
+  const domain = email?.slice(email.lastIndexOf('@') + 1) ?? null
+  const admitted = email !== null && ((emails?.has(email) ?? false) || (domain !== null && (domains?.has(domain) ?? false)))
+  if (!admitted) {
+    throw new SignInError('EMAIL_NOT_ALLOWED', 'Sign-in is limited to approved email addresses.', {
+      reason: email === null ? 'no verified email' : 'email outside allowedDomains and allowedEmails'
+    })
+  }
+}
+
+function lowerCaseList (value: unknown, where: string): Set<string> | null {
+  if (value === undefined) return null
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string' && item.length > 0)) {
+    throw new SocialAuthOptionsError(`${where} must be an array of non-empty strings`)
+  }
+  return new Set(value.map((item: string) => item.toLowerCase()))
+}
+
+function checkAdapter (adapter: unknown): AccountsAdapter {
+  const methods = ['findUserByAccount', 'findUserByEmail', 'findUserById', 'createUserWithAccount', 'linkAccount', 'updateAccount', 'findAccount']
+  const missing = methods.filter((method) => typeof (adapter as Record<string, unknown> | null)?.[method] !== 'function')
+  if (missing.length > 0) throw new SocialAuthOptionsError(`accounts.adapter is missing ${missing.join(', ')}; use SqliteAccountsAdapter, PostgresAccountsAdapter or implement AccountsAdapter`)
+  return adapter as AccountsAdapter
+}

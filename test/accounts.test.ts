@@ -1,0 +1,356 @@
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { after, before, beforeEach, describe, it } from 'node:test'
+import fastifyJwt from '@fastify/jwt'
+import Fastify from 'fastify'
+import { decodeJwt, jwtVerify } from 'jose'
+import socialAuth, { TokenCipher, type AccountsOptions, type ProfileFields, type SocialAuthOptions } from '../lib/index.js'
+import { JWT_SECRET, REDIRECT_URI, type LogLine } from './support/app.js'
+import { postgresDatabase, sqliteDatabase, type TestDatabase } from './support/databases.js'
+import { ProviderEmulator } from './support/provider-emulator.js'
+
+/** The profile the emulated providers return on the next sign-in. */
+let nextProfile: Partial<ProfileFields> & { uid: string } = { uid: 'u-1' }
+/** The access token the emulated token endpoint returns on the next sign-in. */
+let nextAccessToken = 'provider-access-token'
+
+function providers (emulator: ProviderEmulator): SocialAuthOptions['providers'] {
+  const provider = {
+    type: 'oauth2',
+    clientId: 'accounts-client',
+    clientSecret: 'accounts-client-secret',
+    authorizationEndpoint: `${emulator.url}/authorize`,
+    tokenEndpoint: `${emulator.url}/token`,
+    fetchProfile: async () => nextProfile
+  } as const
+  return { alpha: provider, beta: provider }
+}
+
+interface SignInResult {
+  status: number
+  body: Record<string, unknown>
+}
+
+interface AccountsApp {
+  app: ReturnType<typeof Fastify>
+  logs: LogLine[]
+  signIn: (provider?: string) => Promise<SignInResult>
+}
+
+async function buildAccountsApp (
+  emulator: ProviderEmulator,
+  accounts: AccountsOptions,
+  extra: Partial<SocialAuthOptions> = {},
+  beforeRegister?: (app: ReturnType<typeof Fastify>) => Promise<void>
+): Promise<AccountsApp> {
+  const logs: LogLine[] = []
+  const app = Fastify({ logger: { level: 'debug', stream: { write: (line: string) => { logs.push(JSON.parse(line) as LogLine) } } } })
+  await beforeRegister?.(app)
+  await app.register(socialAuth, { redirectUris: [REDIRECT_URI], providers: providers(emulator), accounts, jwt: { secret: JWT_SECRET }, ...extra })
+  await app.ready()
+  return {
+    app,
+    logs,
+    signIn: async (provider = 'alpha') => {
+      const begin = await app.inject({ url: `/o/${provider}/`, query: { redirect_uri: REDIRECT_URI } })
+      assert.equal(begin.statusCode, 200, begin.body)
+      const state = new URL(begin.json().authorization_url).searchParams.get('state')
+      const response = await app.inject({ method: 'POST', url: `/o/${provider}/`, payload: { code: 'code', state } })
+      return { status: response.statusCode, body: response.json() }
+    }
+  }
+}
+
+const databases: Array<[string, () => Promise<TestDatabase>]> = [
+  ['sqlite', sqliteDatabase],
+  ['postgres', postgresDatabase]
+]
+
+for (const [dialect, openDatabase] of databases) {
+  describe(`accounts pipeline on ${dialect}`, () => {
+    const emulator = new ProviderEmulator()
+    let database: TestDatabase
+    let testApp: AccountsApp | null = null
+
+    before(async () => {
+      await emulator.start()
+      emulator.route('POST /token', () => ({ access_token: nextAccessToken, refresh_token: 'provider-refresh-token', token_type: 'Bearer', expires_in: 3600, scope: 'profile' }))
+    })
+    after(async () => { await emulator.close() })
+    beforeEach(async () => {
+      await testApp?.app.close()
+      testApp = null
+      await database?.close()
+      database = await openDatabase()
+      nextAccessToken = 'provider-access-token'
+    })
+    after(async () => {
+      await testApp?.app.close()
+      await database.close()
+    })
+
+    async function appWith (accounts: Partial<AccountsOptions> = {}, extra: Partial<SocialAuthOptions> = {}): Promise<AccountsApp> {
+      testApp = await buildAccountsApp(emulator, { adapter: database.adapter, ...accounts }, extra)
+      return testApp
+    }
+
+    async function countRows (table: 'users' | 'social_accounts'): Promise<number> {
+      const rows = await database.query(`SELECT count(*) AS n FROM ${table}`)
+      return Number(rows[0]?.n)
+    }
+
+    it('first sign-in creates a user and a link', async () => {
+      const { signIn } = await appWith()
+      nextProfile = { uid: 'alice-1', email: 'alice@example.test', emailVerified: true, username: 'alice', firstName: 'Alice', lastName: 'Example' }
+      const result = await signIn()
+      assert.equal(result.status, 201, JSON.stringify(result.body))
+      assert.deepEqual(Object.keys(result.body.user as object).sort(), ['email', 'id', 'username'])
+      assert.equal((result.body.user as { email: string }).email, 'alice@example.test')
+
+      const users = await database.query('SELECT email, username, first_name, last_name, is_active FROM users')
+      assert.equal(users.length, 1)
+      assert.equal(users[0]?.email, 'alice@example.test')
+      assert.equal(users[0]?.first_name, 'Alice')
+      const links = await database.query('SELECT provider, uid, scope FROM social_accounts')
+      assert.deepEqual(links.map((row) => [row.provider, row.uid, row.scope]), [['alpha', 'alice-1', 'profile']])
+    })
+
+    it('second sign-in finds the same user', async () => {
+      const { signIn } = await appWith()
+      nextProfile = { uid: 'bob-1', email: 'bob@example.test', emailVerified: true }
+      const first = await signIn()
+      const second = await signIn()
+      assert.equal(second.status, 201)
+      assert.equal((second.body.user as { id: unknown }).id, (first.body.user as { id: unknown }).id)
+      assert.equal(await countRows('users'), 1)
+      assert.equal(await countRows('social_accounts'), 1)
+    })
+
+    it('verified email links a second provider when enabled', async () => {
+      const { signIn } = await appWith({ associateByEmail: true })
+      nextProfile = { uid: 'carol-alpha', email: 'carol@example.test', emailVerified: true }
+      const first = await signIn('alpha')
+      nextProfile = { uid: 'carol-beta', email: 'Carol@Example.test', emailVerified: true }
+      const second = await signIn('beta')
+      assert.equal(second.status, 201, JSON.stringify(second.body))
+      assert.equal((second.body.user as { id: unknown }).id, (first.body.user as { id: unknown }).id)
+      assert.equal(await countRows('users'), 1)
+      assert.equal(await countRows('social_accounts'), 2)
+    })
+
+    it('verified email is refused when linking is off', async () => {
+      const { signIn } = await appWith({ associateByEmail: false })
+      nextProfile = { uid: 'dan-alpha', email: 'dan@example.test', emailVerified: true }
+      assert.equal((await signIn('alpha')).status, 201)
+      nextProfile = { uid: 'dan-beta', email: 'dan@example.test', emailVerified: true }
+      const second = await signIn('beta')
+      assert.equal(second.status, 400)
+      assert.deepEqual(second.body, { non_field_errors: ['An account with this email already exists. Sign in the way you signed in before.'] })
+      assert.equal(await countRows('social_accounts'), 1)
+    })
+
+    it('unverified email matching a user is refused', async () => {
+      const { signIn } = await appWith({ associateByEmail: true })
+      nextProfile = { uid: 'erin-alpha', email: 'erin@example.test', emailVerified: true }
+      assert.equal((await signIn('alpha')).status, 201)
+      nextProfile = { uid: 'attacker-beta', email: 'erin@example.test', emailVerified: false }
+      const second = await signIn('beta')
+      assert.equal(second.status, 400)
+      assert.deepEqual(second.body, { non_field_errors: ['An account with this email already exists. Sign in the way you signed in before.'] })
+      assert.equal(await countRows('users'), 1)
+      assert.equal(await countRows('social_accounts'), 1)
+    })
+
+    it('unverified email is not stored on a new user', async () => {
+      const { signIn } = await appWith()
+      nextProfile = { uid: 'frank-1', email: 'frank@example.test', emailVerified: false }
+      assert.equal((await signIn()).status, 201)
+      const users = await database.query('SELECT email FROM users')
+      assert.equal(users[0]?.email, null)
+    })
+
+    it('allowed domains admit only verified emails inside them', async () => {
+      const { signIn } = await appWith({ allowedDomains: ['corp.example'], allowedEmails: ['guest@partner.example'] })
+      const cases: Array<[Partial<ProfileFields> & { uid: string }, number]> = [
+        [{ uid: 'in-1', email: 'ann@CORP.example', emailVerified: true }, 201],
+        [{ uid: 'guest-1', email: 'guest@partner.example', emailVerified: true }, 201],
+        [{ uid: 'out-1', email: 'ann@other.example', emailVerified: true }, 400],
+        [{ uid: 'sub-1', email: 'ann@evil.corp.example', emailVerified: true }, 400],
+        [{ uid: 'unverified-1', email: 'bob@corp.example', emailVerified: false }, 400],
+        [{ uid: 'none-1' }, 400]
+      ]
+      for (const [profile, status] of cases) {
+        nextProfile = profile
+        const result = await signIn()
+        assert.equal(result.status, status, `${profile.uid}: ${JSON.stringify(result.body)}`)
+        if (status === 400) assert.deepEqual(result.body, { non_field_errors: ['Sign-in is limited to approved email addresses.'] })
+      }
+      assert.equal(await countRows('users'), 2)
+    })
+
+    it('inactive user is refused', async () => {
+      const { signIn } = await appWith()
+      nextProfile = { uid: 'gone-1', email: 'gone@example.test', emailVerified: true }
+      assert.equal((await signIn()).status, 201)
+      await database.query(dialect === 'sqlite' ? 'UPDATE users SET is_active = 0' : 'UPDATE users SET is_active = false')
+      const result = await signIn()
+      assert.equal(result.status, 400)
+      assert.deepEqual(result.body, { non_field_errors: ['This account is inactive.'] })
+    })
+
+    it('concurrent first sign-ins create one user and one link', async () => {
+      const { app } = await appWith()
+      nextProfile = { uid: 'race-1', email: 'race@example.test', emailVerified: true }
+      const states: string[] = []
+      for (let index = 0; index < 6; index++) {
+        const begin = await app.inject({ url: '/o/alpha/', query: { redirect_uri: REDIRECT_URI } })
+        states.push(new URL(begin.json().authorization_url).searchParams.get('state') ?? '')
+      }
+      const responses = await Promise.all(states.map(async (state) => await app.inject({ method: 'POST', url: '/o/alpha/', payload: { code: 'code', state } })))
+      assert.deepEqual(responses.map((response) => response.statusCode), [201, 201, 201, 201, 201, 201], JSON.stringify(testApp?.logs.filter((line) => line.code !== undefined)))
+      const ids = new Set(responses.map((response) => response.json().user.id))
+      assert.equal(ids.size, 1)
+      assert.equal(await countRows('users'), 1)
+      assert.equal(await countRows('social_accounts'), 1)
+    })
+
+    it('tokens are encrypted at rest with a key', async () => {
+      const key = randomBytes(32)
+      const { signIn, logs } = await appWith({ encryptionKey: key.toString('base64') })
+      nextAccessToken = `secret-access-${randomBytes(8).toString('hex')}`
+      nextProfile = { uid: 'crypt-1', email: 'crypt@example.test', emailVerified: true }
+      const result = await signIn()
+      assert.equal(result.status, 201)
+
+      const rows = await database.query('SELECT access_token, refresh_token FROM social_accounts')
+      const stored = String(rows[0]?.access_token)
+      assert.match(stored, /^v1\./)
+      assert.ok(!stored.includes(nextAccessToken), 'the access token is not stored in clear')
+      assert.ok(!String(rows[0]?.refresh_token).includes('provider-refresh-token'))
+
+      const context = JSON.stringify(['alpha', 'crypt-1', 'access_token'])
+      assert.equal(new TokenCipher(key).decrypt(stored, context), nextAccessToken)
+      assert.throws(() => new TokenCipher(randomBytes(32)).decrypt(stored, context), 'another key cannot read it')
+      assert.throws(() => new TokenCipher(key).decrypt(stored, JSON.stringify(['alpha', 'other-user', 'access_token'])), 'it is bound to its row')
+      assert.ok(!JSON.stringify(logs).includes(nextAccessToken), 'the token is not logged')
+      assert.ok(!JSON.stringify(result.body).includes(nextAccessToken), 'the token is not in the response')
+    })
+
+    it('tokens are stored in clear without a key and not at all when disabled', async () => {
+      const { signIn } = await appWith()
+      nextProfile = { uid: 'plain-1' }
+      await signIn()
+      assert.equal((await database.query('SELECT access_token FROM social_accounts'))[0]?.access_token, 'provider-access-token')
+
+      await testApp?.app.close()
+      const { signIn: signInWithout } = await appWith({ storeTokens: false })
+      nextProfile = { uid: 'none-2' }
+      await signInWithout()
+      const row = (await database.query('SELECT access_token, refresh_token FROM social_accounts WHERE uid = ?', ['none-2']))[0]
+      assert.equal(row?.access_token, null)
+      assert.equal(row?.refresh_token, null)
+    })
+
+    it('jwt-pair strategy answers access and refresh', async () => {
+      const { signIn } = await appWith({}, { tokenStrategy: 'jwt-pair', jwt: { secret: JWT_SECRET, expiresIn: 300, refreshExpiresIn: 7200 } })
+      nextProfile = { uid: 'pair-1', email: 'pair@example.test', emailVerified: true }
+      const result = await signIn()
+      assert.equal(result.status, 201)
+      assert.deepEqual(Object.keys(result.body).sort(), ['access', 'refresh', 'user'])
+      const key = new TextEncoder().encode(JWT_SECRET)
+      const access = (await jwtVerify(String(result.body.access), key, { algorithms: ['HS256'] })).payload
+      const refresh = (await jwtVerify(String(result.body.refresh), key, { algorithms: ['HS256'] })).payload
+      assert.equal(access.token_type, 'access')
+      assert.equal(refresh.token_type, 'refresh')
+      assert.equal(access.user_id, (result.body.user as { id: unknown }).id)
+      assert.equal((access.exp ?? 0) - (access.iat ?? 0), 300)
+      assert.equal((refresh.exp ?? 0) - (refresh.iat ?? 0), 7200)
+      assert.notEqual(access.jti, refresh.jti)
+    })
+
+    it('fastify-jwt strategy signs with the host key', async () => {
+      testApp = await buildAccountsApp(emulator, { adapter: database.adapter }, { tokenStrategy: 'fastify-jwt', jwt: undefined }, async (app) => {
+        await app.register(fastifyJwt, { secret: 'host-fastify-jwt-secret-0123456789abcdef' })
+      })
+      nextProfile = { uid: 'fj-1', email: 'fj@example.test', emailVerified: true }
+      const result = await testApp.signIn()
+      assert.equal(result.status, 201, JSON.stringify(result.body))
+      const verified = testApp.app.jwt.verify(String(result.body.token)) as { sub: string }
+      assert.equal(verified.sub, String((result.body.user as { id: unknown }).id))
+    })
+
+    it('custom issueToken and serializeUser shape the body', async () => {
+      const { signIn } = await appWith({}, {
+        jwt: undefined,
+        serializeUser: (user) => ({ id: user.id, name: `${String(user.firstName)} ${String(user.lastName)}` }),
+        issueToken: async (user, identity) => ({ session: `session-for-${String(user.id)}`, provider: identity.provider })
+      })
+      nextProfile = { uid: 'custom-1', firstName: 'Cus', lastName: 'Tom' }
+      const result = await signIn()
+      assert.equal(result.status, 201)
+      assert.equal(result.body.provider, 'alpha')
+      assert.match(String(result.body.session), /^session-for-/)
+    })
+
+    it('default body never carries the stored row', async () => {
+      const { signIn } = await appWith({}, { serializeUser: undefined })
+      nextProfile = { uid: 'row-1', email: 'row@example.test', emailVerified: true, firstName: 'Row' }
+      const result = await signIn()
+      assert.deepEqual(Object.keys(result.body.user as object).sort(), ['email', 'id', 'username'])
+      assert.equal(decodeJwt(String(result.body.token)).sub, String((result.body.user as { id: unknown }).id))
+    })
+  })
+}
+
+describe('accounts options', () => {
+  it('fastify-jwt without @fastify/jwt fails at registration', async () => {
+    const database = await sqliteDatabase()
+    const app = Fastify()
+    try {
+      await assert.rejects(async () => {
+        await app.register(socialAuth, {
+          redirectUris: [REDIRECT_URI],
+          providers: { alpha: { type: 'oauth2', clientId: 'c', clientSecret: 's', authorizationEndpoint: 'https://a.example.test/a', tokenEndpoint: 'https://a.example.test/t', fetchProfile: async () => ({ uid: 'x' }) } },
+          accounts: { adapter: database.adapter },
+          tokenStrategy: 'fastify-jwt'
+        })
+        await app.ready()
+      }, /register it before fastify-social-auth/)
+    } finally {
+      await app.close()
+      await database.close()
+    }
+  })
+
+  const invalid: Array<[string, Partial<SocialAuthOptions>, RegExp]> = [
+    ['both resolveUser and accounts', { resolveUser: async () => ({ id: 1 }) }, /give resolveUser or accounts, not both/],
+    ['adapter without methods', { accounts: { adapter: {} as never } }, /accounts\.adapter is missing findUserByAccount/],
+    ['short encryption key', { accounts: { adapter: undefined as never, encryptionKey: 'c2hvcnQ=' } }, /encryptionKey must be 32 bytes/],
+    ['allowed domains not a list', { accounts: { adapter: undefined as never, allowedDomains: 'corp.example' as never } }, /allowedDomains must be an array/],
+    ['unknown token strategy', { tokenStrategy: 'paseto' as never }, /tokenStrategy must be jwt, jwt-pair or fastify-jwt/],
+    ['issueToken with tokenStrategy', { tokenStrategy: 'jwt', issueToken: async () => ({}) }, /not both/]
+  ]
+
+  for (const [name, override, message] of invalid) {
+    it(`registration fails: ${name}`, async () => {
+      const database = await sqliteDatabase()
+      const app = Fastify()
+      const accounts = override.accounts === undefined ? { adapter: database.adapter } : { ...override.accounts, adapter: override.accounts.adapter ?? database.adapter }
+      try {
+        await assert.rejects(async () => {
+          await app.register(socialAuth, {
+            redirectUris: [REDIRECT_URI],
+            providers: { alpha: { type: 'oauth2', clientId: 'c', clientSecret: 's', authorizationEndpoint: 'https://a.example.test/a', tokenEndpoint: 'https://a.example.test/t', fetchProfile: async () => ({ uid: 'x' }) } },
+            jwt: { secret: JWT_SECRET },
+            ...override,
+            accounts
+          })
+          await app.ready()
+        }, message)
+      } finally {
+        await app.close()
+        await database.close()
+      }
+    })
+  }
+})
