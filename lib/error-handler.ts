@@ -40,6 +40,8 @@ function toSocialAuthError (error: FastifyError | SocialAuthError | Error): Soci
       return new ValidationError({ non_field_errors: ['JSON parse error.'] }, 'JSON_INVALID')
   }
   const status = fastifyError.statusCode
+  // @fastify/rate-limit throws a plain error with status 429 when a route's limit is reached.
+  if (status === 429) return new SocialAuthError('RATE_LIMITED', 429, 'Request was throttled. Try again later.')
   // Only Fastify's own client errors are mapped here. A host function's error with a statusCode is a bug in the host.
   if (fastifyError.code?.startsWith('FST_') === true && status !== undefined && status >= 400 && status < 500) {
     // Fastify's own client errors: malformed JSON, a prototype-poisoning key, a bad Content-Length.

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { ProviderNotFoundError, SignInError, ValidationError } from './errors.js'
 import type { Identity } from './identity.js'
 import type { Provider } from './providers/types.js'
@@ -13,6 +13,22 @@ export interface CompleteInput {
   error_description?: string
   /** Apple's first-sign-in `user` JSON, forwarded by the front end. */
   user?: string
+  /** The secret whose SHA-256 the front end sent as `binding_challenge` on GET. */
+  binding_verifier?: string
+}
+
+/** How a sign-in is tied to the browser that started it, against login CSRF. */
+export interface BindingOptions {
+  /** Every GET must carry a `binding_challenge`, unless the cookie binding is on. */
+  required: boolean
+  /** Name of the HttpOnly binding cookie that GET sets and POST checks, or null when it is off. */
+  cookieName: string | null
+}
+
+/** Result of `begin`: the authorization URL, and the binding cookie to set when that binding is on. */
+export interface BeginResult {
+  authorizationUrl: string
+  bindingCookie: { name: string, value: string } | null
 }
 
 export interface FlowOptions {
@@ -20,6 +36,9 @@ export interface FlowOptions {
   redirectUris: Set<string> | null
   store: StateStore
   stateTtlMs: number
+  binding: BindingOptions
+  /** Refuse a POST without `iss` from a provider whose metadata says it sends one (RFC 9207). */
+  requireIssuerParameter: boolean
 }
 
 /** Result of a completed sign-in, before the host's user and token strategy run. */
@@ -29,10 +48,27 @@ export interface CompletedSignIn {
 }
 
 const INVALID_STATE_MESSAGE = 'Invalid or expired state. Start the sign-in again.'
+const BINDING_MESSAGE = 'This sign-in was started in another browser or tab. Start the sign-in again.'
 
 /** Derives the store key from a state, so a dump of the store contains no usable state. */
 export function stateKey (state: string): string {
-  return createHash('sha256').update(state).digest('base64url')
+  return sha256(state)
+}
+
+function sha256 (value: string): string {
+  return createHash('sha256').update(value).digest('base64url')
+}
+
+/** Names the binding cookie of one sign-in, so sign-ins started in two tabs keep their own cookies. */
+export function bindingCookieName (base: string, key: string): string {
+  return `${base}_${key.slice(0, 12)}`
+}
+
+/** Compares two base64url digests in constant time. */
+function digestsEqual (actual: string, expected: string): boolean {
+  const left = Buffer.from(actual)
+  const right = Buffer.from(expected)
+  return left.byteLength === right.byteLength && timingSafeEqual(left, right)
 }
 
 /** The two halves of a sign-in: `begin` for GET and `complete` for POST. */
@@ -50,8 +86,12 @@ export class SignInFlow {
   }
 
   /** Stores a fresh state record and returns the authorization URL. */
-  async begin (providerName: string, redirectUri: string, requestedScope: string | undefined): Promise<string> {
+  async begin (providerName: string, redirectUri: string, requestedScope: string | undefined, bindingChallenge?: string): Promise<BeginResult> {
     const provider = this.provider(providerName)
+    const binding = this.#options.binding
+    if (binding.required && binding.cookieName === null && bindingChallenge === undefined) {
+      throw ValidationError.field('binding_challenge', 'This field is required.', 'BINDING_CHALLENGE_MISSING')
+    }
     const allowedRedirectUris = provider.redirectUris ?? this.#options.redirectUris
     if (allowedRedirectUris === null || !allowedRedirectUris.has(redirectUri)) {
       throw ValidationError.field('redirect_uri', 'This redirect URI is not allowed.', 'REDIRECT_URI_NOT_ALLOWED')
@@ -64,39 +104,64 @@ export class SignInFlow {
     const state = random.subarray(0, 32).toString('base64url')
     const codeVerifier = provider.pkce ? random.subarray(32, 64).toString('base64url') : null
     const nonce = provider.openid ? random.subarray(64, 96).toString('base64url') : null
+    const key = stateKey(state)
+    const cookieValue = binding.cookieName === null ? null : randomBytes(32).toString('base64url')
 
-    await this.#options.store.save(stateKey(state), {
+    await this.#options.store.save(key, {
       provider: provider.name,
       redirectUri,
       codeVerifier,
       nonce,
-      createdAt: Date.now()
+      createdAt: Date.now(),
+      bindingChallenge: bindingChallenge ?? null,
+      cookieHash: cookieValue === null ? null : sha256(cookieValue)
     }, this.#options.stateTtlMs)
 
-    return provider.authorizationUrl({
+    const authorizationUrl = provider.authorizationUrl({
       redirectUri,
       state,
       scope,
-      codeChallenge: codeVerifier === null ? null : createHash('sha256').update(codeVerifier).digest('base64url'),
+      codeChallenge: codeVerifier === null ? null : sha256(codeVerifier),
       nonce
     })
+    return {
+      authorizationUrl,
+      bindingCookie: cookieValue === null || binding.cookieName === null ? null : { name: bindingCookieName(binding.cookieName, key), value: cookieValue }
+    }
   }
 
-  /** Consumes the state, checks it, and has the provider turn the code into an identity. */
-  async complete (providerName: string, input: CompleteInput): Promise<CompletedSignIn> {
+  /**
+   * Consumes the state, checks it and its browser binding, and has the provider turn the code into
+   * an identity. `cookies` are the request's cookies, for the cookie binding.
+   */
+  async complete (providerName: string, input: CompleteInput, cookies: Record<string, string> = {}): Promise<CompletedSignIn> {
     const provider = this.provider(providerName)
     if (input.error === undefined && input.code === undefined) {
       throw ValidationError.field('code', 'This field is required.', 'CODE_MISSING')
     }
 
     // The state is consumed before anything else, so a failed attempt cannot be retried with it.
-    const record = await this.#options.store.take(stateKey(input.state))
+    const key = stateKey(input.state)
+    const record = await this.#options.store.take(key)
     if (record === null) throw new SignInError('STATE_INVALID', INVALID_STATE_MESSAGE, { reason: 'state unknown, expired or already used' })
     if (record.provider !== provider.name) {
       throw new SignInError('STATE_INVALID', INVALID_STATE_MESSAGE, { reason: 'state was issued for another provider' })
     }
     if (Date.now() - record.createdAt > this.#options.stateTtlMs) {
       throw new SignInError('STATE_INVALID', INVALID_STATE_MESSAGE, { reason: 'state expired' })
+    }
+
+    if (record.bindingChallenge !== null) {
+      const verifier = input.binding_verifier
+      if (verifier === undefined || !digestsEqual(sha256(verifier), record.bindingChallenge)) {
+        throw new SignInError('BINDING_MISMATCH', BINDING_MESSAGE, { reason: verifier === undefined ? 'binding_verifier missing' : 'binding_verifier does not match' })
+      }
+    }
+    if (record.cookieHash !== null) {
+      const cookie = this.#options.binding.cookieName === null ? undefined : cookies[bindingCookieName(this.#options.binding.cookieName, key)]
+      if (cookie === undefined || !digestsEqual(sha256(cookie), record.cookieHash)) {
+        throw new SignInError('BINDING_MISMATCH', BINDING_MESSAGE, { reason: cookie === undefined ? 'binding cookie missing' : 'binding cookie does not match' })
+      }
     }
 
     if (input.error !== undefined) {
@@ -111,6 +176,11 @@ export class SignInFlow {
     await provider.prepare()
     // RFC 9207: an authorization response from another issuer means a mix-up attack.
     const issuer = provider.issuer()
+    if (input.iss === undefined && this.#options.requireIssuerParameter && provider.issuerParameterSupported()) {
+      throw new SignInError('ISSUER_MISSING', 'The authorization response lacks its issuer. Start the sign-in again.', {
+        reason: 'iss parameter missing although the provider sends it and requireIssuerParameter is on'
+      })
+    }
     if (input.iss !== undefined && issuer !== null && input.iss !== issuer) {
       throw new SignInError('ISSUER_MISMATCH', 'The authorization response came from an unexpected issuer. Start the sign-in again.', {
         reason: 'iss parameter differs from the provider issuer'

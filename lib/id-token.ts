@@ -14,12 +14,14 @@ export interface IdTokenVerifierOptions {
   algorithms: string[]
   clockToleranceSeconds: number
   timeoutMs: number
+  /** Milliseconds after a key set fetch during which an unknown `kid` causes no new fetch. */
+  jwksCooldownMs: number
 }
 
 /**
  * Verifies id_tokens against the provider's JWKS with jose. jose refetches the key set when a token
- * names an unknown `kid`, at most once per cooldown period, so forged `kid` values cannot make us
- * hammer the provider.
+ * names an unknown `kid`, unless it fetched it within the cooldown, so forged `kid` values cause at
+ * most one fetch per cooldown.
  */
 export class IdTokenVerifier {
   readonly #options: IdTokenVerifierOptions
@@ -29,7 +31,7 @@ export class IdTokenVerifier {
     this.#options = options
     this.#keys = createRemoteJWKSet(new URL(options.jwksUri), {
       timeoutDuration: options.timeoutMs,
-      cooldownDuration: 30_000,
+      cooldownDuration: options.jwksCooldownMs,
       cacheMaxAge: 10 * 60_000
     })
   }

@@ -44,6 +44,22 @@ export interface SocialAuthOptions {
   clockToleranceSeconds?: number
   /** Seconds to wait before retrying a provider's failed discovery. Default 10. */
   discoveryRetrySeconds?: number
+  /** Seconds after a JWKS fetch during which a token with an unknown `kid` causes no new fetch. Default 30. */
+  jwksCooldownSeconds?: number
+  /** Ties each sign-in to the browser that started it, against login CSRF. */
+  binding?: BindingConfig
+  /** Refuse a POST without `iss` when the provider's metadata says it sends one (RFC 9207). Default false. */
+  requireIssuerParameter?: boolean
+  /** Route `config` of the GET and POST routes, such as `{ get: { rateLimit: { max: 10, timeWindow: '1 minute' } } }`. */
+  routeConfig?: { get?: Record<string, unknown>, post?: Record<string, unknown> }
+}
+
+/** Browser binding options. */
+export interface BindingConfig {
+  /** Every GET must carry `binding_challenge` (unless `cookie` is on), and POST its `binding_verifier`. Default false. */
+  required?: boolean
+  /** Set an HttpOnly, SameSite=Lax cookie on GET and require it on POST, for front ends on the API's site. Default false. */
+  cookie?: boolean | { name?: string, secure?: boolean }
 }
 
 /** Decoration that the plugin adds to the Fastify instance as `socialAuth`. */
@@ -76,9 +92,10 @@ const socialAuth: FastifyPluginAsync<SocialAuthOptions> = async (fastify: Fastif
   const providerTimeoutMs = positiveNumber(options.providerTimeoutMs, 10_000, 'providerTimeoutMs')
   const clockToleranceSeconds = nonNegativeNumber(options.clockToleranceSeconds, 60, 'clockToleranceSeconds')
   const discoveryRetrySeconds = nonNegativeNumber(options.discoveryRetrySeconds, 10, 'discoveryRetrySeconds')
+  const jwksCooldownSeconds = nonNegativeNumber(options.jwksCooldownSeconds, 30, 'jwksCooldownSeconds')
 
   const redirectUris = options.redirectUris === undefined ? null : checkRedirectUriList(options.redirectUris, 'redirectUris')
-  const providers = buildProviders(options.providers, redirectUris, { timeoutMs: providerTimeoutMs, clockToleranceSeconds, discoveryRetrySeconds })
+  const providers = buildProviders(options.providers, redirectUris, { timeoutMs: providerTimeoutMs, clockToleranceSeconds, discoveryRetrySeconds, jwksCooldownSeconds })
 
   let store = options.stateStore
   if (store === undefined) {
@@ -95,8 +112,19 @@ const socialAuth: FastifyPluginAsync<SocialAuthOptions> = async (fastify: Fastif
   const serializeUser = options.serializeUser ?? defaultSerializeUser
   const tokenStrategy = options.issueToken === undefined ? options.tokenStrategy ?? 'jwt' : null
   const issueToken = options.issueToken ?? createTokenStrategy(fastify, tokenStrategy ?? 'jwt', options.jwt, serializeUser)
+  const binding = checkBinding(options.binding)
+  const requireIssuerParameter = options.requireIssuerParameter ?? false
+  if (typeof requireIssuerParameter !== 'boolean') throw new SocialAuthOptionsError('requireIssuerParameter must be a boolean')
   // Redis takes whole milliseconds in PX.
-  const flow = new SignInFlow({ providers, redirectUris, store, stateTtlMs: Math.ceil(stateTtlSeconds * 1000) })
+  const stateTtlMs = Math.ceil(stateTtlSeconds * 1000)
+  const flow = new SignInFlow({
+    providers,
+    redirectUris,
+    store,
+    stateTtlMs,
+    binding: { required: binding.required, cookieName: binding.cookie?.name ?? null },
+    requireIssuerParameter
+  })
 
   // A second registration, under another prefix, keeps the first one's decoration.
   if (!fastify.hasDecorator('socialAuth')) {
@@ -115,8 +143,46 @@ const socialAuth: FastifyPluginAsync<SocialAuthOptions> = async (fastify: Fastif
   })
 
   await fastify.register(async (instance) => {
-    await registerRoutes(instance, { flow, resolveUser, issueToken, tokenStrategy })
+    await registerRoutes(instance, {
+      flow,
+      resolveUser,
+      issueToken,
+      tokenStrategy,
+      bindingCookie: binding.cookie === null ? null : { secure: binding.cookie.secure, maxAgeSeconds: Math.ceil(stateTtlMs / 1000) },
+      routeConfig: checkRouteConfig(options.routeConfig)
+    })
   }, { prefix: options.prefix })
+}
+
+function checkRouteConfig (value: SocialAuthOptions['routeConfig']): { get?: Record<string, unknown>, post?: Record<string, unknown> } {
+  if (value === undefined) return {}
+  const isObject = (item: unknown): boolean => item !== null && typeof item === 'object' && !Array.isArray(item)
+  if (!isObject(value) || (value.get !== undefined && !isObject(value.get)) || (value.post !== undefined && !isObject(value.post))) {
+    throw new SocialAuthOptionsError('routeConfig must be an object with optional get and post objects')
+  }
+  return value
+}
+
+interface CheckedBinding {
+  required: boolean
+  cookie: { name: string, secure: boolean } | null
+}
+
+function checkBinding (binding: BindingConfig | undefined): CheckedBinding {
+  if (binding === undefined) return { required: false, cookie: null }
+  if (binding === null || typeof binding !== 'object') throw new SocialAuthOptionsError('binding must be an object')
+  const required = binding.required ?? false
+  if (typeof required !== 'boolean') throw new SocialAuthOptionsError('binding.required must be a boolean')
+  const cookie = binding.cookie ?? false
+  if (cookie === false) return { required, cookie: null }
+  const settings = cookie === true ? {} : cookie
+  const name = settings.name ?? 'social_auth_binding'
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(name)) {
+    throw new SocialAuthOptionsError('binding.cookie.name must be 1 to 64 letters, digits, "_" or "-"')
+  }
+  const secure = settings.secure ?? true
+  if (typeof secure !== 'boolean') throw new SocialAuthOptionsError('binding.cookie.secure must be a boolean')
+  return { required, cookie: { name, secure } }
 }
 
 function buildResolveUser (options: SocialAuthOptions): ResolveUser {

@@ -3,7 +3,7 @@ import { rejectUnknownOptions } from './providers/options.js'
 
 const PLUGIN_OPTIONS = [
   'prefix', 'providers', 'redirectUris', 'stateStore', 'stateTtlSeconds', 'resolveUser', 'accounts', 'issueToken', 'tokenStrategy', 'jwt', 'serializeUser',
-  'providerTimeoutMs', 'clockToleranceSeconds', 'discoveryRetrySeconds',
+  'providerTimeoutMs', 'clockToleranceSeconds', 'discoveryRetrySeconds', 'jwksCooldownSeconds', 'binding', 'requireIssuerParameter', 'routeConfig',
   // Fastify passes its own registration options along with the plugin's.
   'logLevel', 'logSerializers'
 ]

@@ -19,6 +19,10 @@ export interface RouteOptions {
   issueToken: IssueToken
   /** Built-in token strategy, whose body shape is known, or null for the host's `issueToken`. */
   tokenStrategy: TokenStrategy | null
+  /** Attributes of the binding cookie, or null when the cookie binding is off. */
+  bindingCookie: { secure: boolean, maxAgeSeconds: number } | null
+  /** Route `config` of GET and POST, for other plugins such as @fastify/rate-limit. */
+  routeConfig: { get?: Record<string, unknown>, post?: Record<string, unknown> }
 }
 
 /** Largest POST body accepted. A code and a state fit many times over. */
@@ -29,6 +33,7 @@ const ERROR_RESPONSES = {
   404: DetailErrorResponse,
   413: DetailErrorResponse,
   415: DetailErrorResponse,
+  429: DetailErrorResponse,
   500: DetailErrorResponse,
   502: DetailErrorResponse,
   503: DetailErrorResponse
@@ -88,19 +93,25 @@ export async function registerRoutes (instance: FastifyInstance, options: RouteO
       schema: getSchema,
       // A HEAD request would store a state like a GET, for a link checker or a prefetcher.
       exposeHeadRoute: false,
+      config: options.routeConfig.get ?? {},
       preValidation: requireProvider
-    }, async (request) => {
-      const authorizationUrl = await flow.begin(request.params.provider, request.query.redirect_uri, request.query.scope)
-      return { authorization_url: authorizationUrl }
+    }, async (request, reply) => {
+      const query = request.query
+      const result = await flow.begin(request.params.provider, query.redirect_uri, query.scope, query.binding_challenge)
+      if (result.bindingCookie !== null && options.bindingCookie !== null) {
+        reply.header('set-cookie', serializeCookie(result.bindingCookie.name, result.bindingCookie.value, options.bindingCookie.maxAgeSeconds, options.bindingCookie.secure))
+      }
+      return { authorization_url: result.authorizationUrl }
     })
 
     instance.post<{ Params: ProviderParamsType, Body: CompleteBodyType }>(url, {
       schema: postSchema,
       bodyLimit: BODY_LIMIT_BYTES,
       logSerializers: { req: serializeRequestWithoutQuery },
+      config: options.routeConfig.post ?? {},
       preValidation: [requireProvider, mergeQueryIntoBody]
     }, async (request, reply) => {
-      const { identity } = await flow.complete(request.params.provider, request.body)
+      const { identity } = await flow.complete(request.params.provider, request.body, parseCookies(request.headers.cookie))
       const user = await resolveUser(identity, request)
       if (user === null || user === undefined || user === false) {
         throw new SignInError('USER_REJECTED', 'This account is not allowed to sign in.')
@@ -154,4 +165,20 @@ function parseForm (body: string): Record<string, string | string[]> {
 function tokenResponseSchema (strategy: TokenStrategy | null): typeof TokenResponse | typeof TokenPairResponse | typeof CustomTokenResponse {
   if (strategy === null) return CustomTokenResponse
   return strategy === 'jwt-pair' ? TokenPairResponse : TokenResponse
+}
+
+/** Parses a Cookie header into name and value pairs. Values of the plugin's own cookies are base64url. */
+function parseCookies (header: string | undefined): Record<string, string> {
+  const cookies: Record<string, string> = Object.create(null)
+  if (header === undefined) return cookies
+  for (const part of header.split(';')) {
+    const separator = part.indexOf('=')
+    if (separator > 0) cookies[part.slice(0, separator).trim()] = part.slice(separator + 1).trim()
+  }
+  return cookies
+}
+
+/** Serializes the binding cookie: HttpOnly and SameSite=Lax, so other sites' pages can neither read nor send it on a POST. */
+function serializeCookie (name: string, value: string, maxAgeSeconds: number, secure: boolean): string {
+  return `${name}=${value}; Max-Age=${maxAgeSeconds}; Path=/; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`
 }

@@ -37,7 +37,10 @@ function messageFor (error: ErrorObject): string {
     case 'minLength':
       return params.limit === 1 ? 'This field may not be blank.' : `Ensure this field has at least ${String(params.limit)} characters.`
     case 'pattern':
-      return 'This field contains characters that are not allowed.'
+      // Codes and states are checked against RFC 6749's printable ASCII, other fields against their format.
+      return (error.params as { pattern?: string }).pattern?.startsWith('^[\\x20') === true
+        ? 'This field contains characters that are not allowed.'
+        : 'Enter a valid value.'
     case 'maxLength':
       return `Ensure this field has no more than ${String(params.limit)} characters.`
     default:

@@ -18,6 +18,10 @@ export const AuthorizationQuery = Type.Object({
   scope: Type.Optional(Type.String({
     maxLength: 1024,
     description: 'Extra scopes, space-separated. Only those the provider options allow.'
+  })),
+  binding_challenge: Type.Optional(Type.String({
+    pattern: '^[A-Za-z0-9_-]{43}$',
+    description: 'base64url SHA-256 of a random secret that the front end keeps and sends back as `binding_verifier`.'
   }))
 }, { $id: 'SocialAuthAuthorizationQuery', additionalProperties: true })
 
@@ -41,6 +45,10 @@ export const CompleteBody = Type.Object({
   iss: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'RFC 9207 issuer identifier from the provider redirect.' })),
   error: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'OAuth error code from the provider redirect, such as `access_denied`.' })),
   error_description: Type.Optional(Type.String({ maxLength: 2048, description: 'Provider text that goes with `error`. It is never shown back.' })),
+  binding_verifier: Type.Optional(Type.String({
+    pattern: '^[A-Za-z0-9_-]{43,128}$',
+    description: 'The secret whose SHA-256 was sent as `binding_challenge` on GET.'
+  })),
   user: Type.Optional(Type.String({
     maxLength: 4096,
     description: 'Sign in with Apple only: the `user` JSON that Apple posts on the first sign-in, with the name.'

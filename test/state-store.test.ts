@@ -11,7 +11,9 @@ const record: StateRecord = {
   redirectUri: 'https://app.example.test/callback',
   codeVerifier: 'verifier-0123456789',
   nonce: 'nonce-0123456789',
-  createdAt: 1_700_000_000_000
+  createdAt: 1_700_000_000_000,
+  bindingChallenge: 'challenge-0123456789',
+  cookieHash: null
 }
 
 const sleep = async (ms: number): Promise<void> => await new Promise((resolve) => setTimeout(resolve, ms))

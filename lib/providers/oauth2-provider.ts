@@ -12,6 +12,8 @@ export interface ProviderRuntime {
   clockToleranceSeconds: number
   /** Seconds to wait after a failed discovery before trying again. */
   discoveryRetrySeconds: number
+  /** Seconds after a JWKS fetch during which an unknown `kid` causes no new fetch. */
+  jwksCooldownSeconds: number
 }
 
 /** Endpoints plus what discovery may add. */
@@ -20,6 +22,8 @@ export interface ResolvedEndpoints extends Endpoints {
   idTokenAlgorithms?: string[]
   /** Token endpoint authentication methods the provider lists, when it lists them. */
   tokenEndpointAuthMethods?: string[]
+  /** Metadata's `authorization_response_iss_parameter_supported` (RFC 9207). */
+  issuerParameterSupported?: boolean
 }
 
 /** Everything that makes one provider, after the preset and the host's options are merged and checked. */
@@ -100,6 +104,10 @@ export class OAuth2Provider implements Provider {
 
   issuer (): string | null {
     return this.#state().endpoints.issuer
+  }
+
+  issuerParameterSupported (): boolean {
+    return this.#state().endpoints.issuerParameterSupported === true
   }
 
   authorizationUrl (request: AuthorizationRequest): string {
@@ -189,7 +197,8 @@ export class OAuth2Provider implements Provider {
       jwksUri: endpoints.jwksUri,
       algorithms,
       clockToleranceSeconds: this.#runtime.clockToleranceSeconds,
-      timeoutMs: this.#runtime.timeoutMs
+      timeoutMs: this.#runtime.timeoutMs,
+      jwksCooldownMs: this.#runtime.jwksCooldownSeconds * 1000
     })
   }
 }

@@ -42,6 +42,8 @@ export interface Provider {
   prepare: () => Promise<void>
   /** Issuer identifier for RFC 9207 checks, or null when the provider has none. Valid after `prepare`. */
   issuer: () => string | null
+  /** True when the provider's metadata says its authorization responses carry `iss`. Valid after `prepare`. */
+  issuerParameterSupported: () => boolean
   /** Builds the URL the browser is sent to. Valid after `prepare`. */
   authorizationUrl: (request: AuthorizationRequest) => string
   /** Exchanges the code, verifies what comes back and maps it to an identity. */

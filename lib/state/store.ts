@@ -13,6 +13,10 @@ export interface StateRecord {
   nonce: string | null
   /** Creation time, in milliseconds since the epoch. */
   createdAt: number
+  /** base64url SHA-256 that the front end's `binding_verifier` must match, or null. */
+  bindingChallenge: string | null
+  /** base64url SHA-256 of the binding cookie's value, or null. */
+  cookieHash: string | null
 }
 
 /**
@@ -32,11 +36,11 @@ export interface StateStore {
   take: (key: string) => Promise<StateRecord | null>
 }
 
-const FIELDS = ['provider', 'redirectUri', 'codeVerifier', 'nonce', 'createdAt'] as const
+const FIELDS = ['provider', 'redirectUri', 'codeVerifier', 'nonce', 'createdAt', 'bindingChallenge', 'cookieHash'] as const
 
 /** Serializes a record as a compact JSON array, the form shared stores keep. */
 export function encodeRecord (record: StateRecord): string {
-  return JSON.stringify([record.provider, record.redirectUri, record.codeVerifier, record.nonce, record.createdAt])
+  return JSON.stringify([record.provider, record.redirectUri, record.codeVerifier, record.nonce, record.createdAt, record.bindingChallenge, record.cookieHash])
 }
 
 /** Parses what `encodeRecord` wrote. Returns null for anything else, so a foreign value acts as an unknown state. */
@@ -48,9 +52,12 @@ export function decodeRecord (value: string): StateRecord | null {
     return null
   }
   if (!Array.isArray(parsed) || parsed.length !== FIELDS.length) return null
-  const [provider, redirectUri, codeVerifier, nonce, createdAt] = parsed as unknown[]
+  const [provider, redirectUri, codeVerifier, nonce, createdAt, bindingChallenge, cookieHash] = parsed as unknown[]
   if (typeof provider !== 'string' || typeof redirectUri !== 'string' || typeof createdAt !== 'number') return null
-  if (codeVerifier !== null && typeof codeVerifier !== 'string') return null
-  if (nonce !== null && typeof nonce !== 'string') return null
-  return { provider, redirectUri, codeVerifier, nonce, createdAt }
+  if (!isNullableString(codeVerifier) || !isNullableString(nonce) || !isNullableString(bindingChallenge) || !isNullableString(cookieHash)) return null
+  return { provider, redirectUri, codeVerifier, nonce, createdAt, bindingChallenge, cookieHash }
+}
+
+function isNullableString (value: unknown): value is string | null {
+  return value === null || typeof value === 'string'
 }

@@ -28,6 +28,8 @@ export class StubProvider {
   userinfoHandler: (authorization: string | undefined, reply: FastifyReply) => unknown = () => ({})
   tokenRequests: TokenRequest[] = []
   discoveryOverrides: Record<string, unknown> = {}
+  /** Number of requests the JWKS endpoint has served. */
+  jwksFetches = 0
 
   async start (): Promise<void> {
     const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true })
@@ -48,7 +50,10 @@ export class StubProvider {
       code_challenge_methods_supported: ['S256'],
       ...this.discoveryOverrides
     }))
-    this.server.get('/jwks', async () => ({ keys: this.publishedKeys }))
+    this.server.get('/jwks', async () => {
+      this.jwksFetches++
+      return { keys: this.publishedKeys }
+    })
     this.server.post('/token', async (request, reply) => {
       const body = request.body as Record<string, string>
       const tokenRequest = {
