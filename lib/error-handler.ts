@@ -10,7 +10,9 @@ import { toFieldErrors } from './validation.js'
 export function handleError (error: FastifyError | SocialAuthError | Error, request: FastifyRequest, reply: FastifyReply): void {
   const mapped = toSocialAuthError(error)
   if (mapped === null) {
-    request.log.error({ err: error }, 'social sign-in failed with an unexpected error')
+    // Only the error's class, code, message and stack: drivers attach fields (pg's `where`, say) that may quote parameters, tokens included.
+    const { name, message, stack } = error
+    request.log.error({ err: { type: name, message, code: (error as { code?: unknown }).code, stack } }, 'social sign-in failed with an unexpected error')
     reply.code(500).send({ detail: 'Internal server error.' })
     return
   }

@@ -13,8 +13,11 @@ export type AppUser = any
 
 /** Options of the default token strategy: an HS256 JWT signed with jose. */
 export interface JwtOptions {
-  /** Signing key: a string or bytes of at least 32 bytes (RFC 7518 section 3.2 wants a key as long as the hash). */
-  secret: string | Uint8Array
+  /**
+   * Signing key: a string or bytes of at least 32 bytes (RFC 7518 section 3.2 wants a key as long as
+   * the hash). Required for `jwt` and `jwt-pair`. `fastify-jwt` uses @fastify/jwt's key instead.
+   */
+  secret?: string | Uint8Array
   /** Token lifetime in seconds. Default 3600, or 300 for the access token of `jwt-pair`. */
   expiresIn?: number
   /** Refresh token lifetime in seconds, for `jwt-pair`. Default 86,400. */
@@ -23,7 +26,7 @@ export interface JwtOptions {
   issuer?: string
   /** `aud` claim, when set. */
   audience?: string | string[]
-  /** Extra claims. `sub`, `iat`, `exp`, `jti`, `iss` and `aud` are the plugin's and win over these. */
+  /** Extra claims. `sub`, `exp`, `iat`, `nbf`, `jti`, `iss`, `aud`, `token_type` and `user_id` are the plugin's, and are dropped from these. */
   claims?: (user: AppUser, identity: Identity) => Record<string, unknown> | Promise<Record<string, unknown>>
 }
 
@@ -83,6 +86,20 @@ function lifetime (value: unknown, fallback: number, name: string): number {
   return value
 }
 
+// Claims that the strategies set themselves. Taking them from `jwt.claims`, which hosts may fill
+// from a provider's profile, would let a provider choose the token's lifetime or audience.
+const RESERVED_CLAIMS = new Set(['sub', 'exp', 'iat', 'nbf', 'jti', 'iss', 'aud', 'token_type', 'user_id'])
+
+async function extraClaims (claims: JwtOptions['claims'], user: AppUser, identity: Identity): Promise<Record<string, unknown>> {
+  if (claims === undefined) return {}
+  const extra = await claims(user, identity)
+  const kept: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(extra ?? {})) {
+    if (!RESERVED_CLAIMS.has(name)) kept[name] = value
+  }
+  return kept
+}
+
 function userId (user: AppUser): string {
   const id = (user as { id?: unknown } | null)?.id
   if (typeof id !== 'string' && typeof id !== 'number') {
@@ -108,7 +125,7 @@ export function createJwtStrategy (options: JwtOptions | undefined, serializeUse
   const checked = checkJwtOptions(options, 3600)
   return async (user, identity) => {
     const subject = userId(user)
-    const extra = checked.options.claims === undefined ? {} : await checked.options.claims(user, identity)
+    const extra = await extraClaims(checked.options.claims, user, identity)
     return { token: await signJwt(checked, { ...extra }, subject, checked.expiresIn), user: serializeUser(user) }
   }
 }
@@ -122,7 +139,7 @@ export function createJwtPairStrategy (options: JwtOptions | undefined, serializ
   const checked = checkJwtOptions(options, 5 * 60)
   return async (user, identity) => {
     const subject = userId(user)
-    const extra = checked.options.claims === undefined ? {} : await checked.options.claims(user, identity)
+    const extra = await extraClaims(checked.options.claims, user, identity)
     const [access, refresh] = await Promise.all([
       signJwt(checked, { ...extra, token_type: 'access', user_id: (user as { id: unknown }).id }, subject, checked.expiresIn),
       signJwt(checked, { token_type: 'refresh', user_id: (user as { id: unknown }).id }, subject, checked.refreshExpiresIn)
@@ -141,13 +158,14 @@ interface FastifyJwtSigner {
  */
 export function createFastifyJwtStrategy (options: Partial<JwtOptions> | undefined, serializeUser: SerializeUser): IssueToken {
   if (options !== undefined) rejectUnknownOptions(options as Record<string, unknown>, ['expiresIn', 'claims'], 'jwt')
+  if (options?.claims !== undefined && typeof options.claims !== 'function') throw new SocialAuthOptionsError('jwt.claims must be a function')
   const expiresIn = options?.expiresIn === undefined ? undefined : lifetime(options.expiresIn, 3600, 'jwt.expiresIn')
   return async (user, identity, request) => {
     const signer = (request.server as unknown as { jwt?: FastifyJwtSigner }).jwt
     if (signer === undefined || typeof signer.sign !== 'function') {
       throw new TypeError('tokenStrategy fastify-jwt needs @fastify/jwt registered before fastify-social-auth')
     }
-    const extra = options?.claims === undefined ? {} : await options.claims(user, identity)
+    const extra = await extraClaims(options?.claims, user, identity)
     const token = signer.sign({ ...extra, sub: userId(user) }, expiresIn === undefined ? undefined : { expiresIn })
     return { token, user: serializeUser(user) }
   }

@@ -4,7 +4,7 @@ import { after, before, beforeEach, describe, it } from 'node:test'
 import fastifyJwt from '@fastify/jwt'
 import Fastify from 'fastify'
 import { decodeJwt, jwtVerify } from 'jose'
-import socialAuth, { TokenCipher, type AccountsOptions, type ProfileFields, type SocialAuthOptions } from '../lib/index.js'
+import socialAuth, { AccountConflictError, TokenCipher, type AccountsAdapter, type AccountsOptions, type ProfileFields, type SocialAuthOptions } from '../lib/index.js'
 import { JWT_SECRET, REDIRECT_URI, type LogLine } from './support/app.js'
 import { postgresDatabase, sqliteDatabase, type TestDatabase } from './support/databases.js'
 import { ProviderEmulator } from './support/provider-emulator.js'
@@ -198,6 +198,50 @@ for (const [dialect, openDatabase] of databases) {
       assert.deepEqual(result.body, { non_field_errors: ['This account is inactive.'] })
     })
 
+    it('concurrent first sign-ins retry after a conflict', async () => {
+      // Each request waits after its lookups until all have done theirs, so every one tries to create.
+      const inner = database.adapter
+      let waiting = 0
+      let release: () => void = () => {}
+      const allArrived = new Promise<void>((resolve) => { release = resolve })
+      let conflicts = 0
+      const barrierAdapter: AccountsAdapter = {
+        findUserByAccount: async (provider, uid) => await inner.findUserByAccount(provider, uid),
+        findUserById: async (id) => await inner.findUserById(id),
+        findAccount: async (provider, uid) => await inner.findAccount(provider, uid),
+        linkAccount: async (userId, account) => { await inner.linkAccount(userId, account) },
+        updateAccount: async (account) => { await inner.updateAccount(account) },
+        findUserByEmail: async (email) => {
+          const user = await inner.findUserByEmail(email)
+          if (++waiting === 4) release()
+          await allArrived
+          return user
+        },
+        createUserWithAccount: async (user, account) => {
+          try {
+            return await inner.createUserWithAccount(user, account)
+          } catch (error) {
+            if (error instanceof AccountConflictError) conflicts++
+            throw error
+          }
+        }
+      }
+      testApp = await buildAccountsApp(emulator, { adapter: barrierAdapter })
+      nextProfile = { uid: 'barrier-1', email: 'barrier@example.test', emailVerified: true }
+      const states: string[] = []
+      for (let index = 0; index < 4; index++) {
+        const begin = await testApp.app.inject({ url: '/o/alpha/', query: { redirect_uri: REDIRECT_URI } })
+        states.push(new URL(begin.json().authorization_url).searchParams.get('state') ?? '')
+      }
+      const app = testApp.app
+      const responses = await Promise.all(states.map(async (state) => await app.inject({ method: 'POST', url: '/o/alpha/', payload: { code: 'code', state } })))
+      assert.deepEqual(responses.map((response) => response.statusCode), [201, 201, 201, 201])
+      assert.equal(conflicts, 3, 'three requests lost the race and retried')
+      assert.equal(new Set(responses.map((response) => response.json().user.id)).size, 1)
+      assert.equal(await countRows('users'), 1)
+      assert.equal(await countRows('social_accounts'), 1)
+    })
+
     it('concurrent first sign-ins create one user and one link', async () => {
       const { app } = await appWith()
       nextProfile = { uid: 'race-1', email: 'race@example.test', emailVerified: true }
@@ -212,6 +256,98 @@ for (const [dialect, openDatabase] of databases) {
       assert.equal(ids.size, 1)
       assert.equal(await countRows('users'), 1)
       assert.equal(await countRows('social_accounts'), 1)
+    })
+
+    it('look-alike Unicode emails stay separate users', async () => {
+      const { signIn } = await appWith({ associateByEmail: true })
+      nextProfile = { uid: 'victim', email: 'alice@github.example', emailVerified: true }
+      const victim = await signIn('alpha')
+      for (const [uid, email] of [['dotted-i', 'alice@g\u0130thub.example'], ['kelvin', '\u212Aim@github.example'], ['plain-kim', 'kim@github.example']]) {
+        nextProfile = { uid: uid as string, email, emailVerified: true }
+        const result = await signIn('beta')
+        assert.equal(result.status, 201, JSON.stringify(result.body))
+        assert.notEqual((result.body.user as { id: unknown }).id, (victim.body.user as { id: unknown }).id, email)
+      }
+      assert.equal(await countRows('users'), 4)
+    })
+
+    it('allow lists fold ASCII case only and need one @', async () => {
+      const { signIn } = await appWith({ allowedDomains: ['corp.example'], allowedEmails: ['kim@partner.example'] })
+      const cases: Array<[string, number]> = [['KIM@Partner.Example', 201], ['\u212Aim@partner.example', 400], ['corp.example', 400], ['a@evil.example@corp.example', 400]]
+      for (const [email, status] of cases) {
+        nextProfile = { uid: `allow-${email}`, email, emailVerified: true }
+        assert.equal((await signIn()).status, status, email)
+      }
+    })
+
+    it('custom createUser never stores an unverified email', async () => {
+      const { signIn } = await appWith({ associateByEmail: true, createUser: (identity) => ({ email: identity.email, username: 'custom', firstName: null, lastName: null }) })
+      nextProfile = { uid: 'squatter', email: 'victim@example.test', emailVerified: false }
+      assert.equal((await signIn('alpha')).status, 201)
+      assert.equal((await database.query('SELECT email FROM users'))[0]?.email, null)
+      nextProfile = { uid: 'owner', email: 'victim@example.test', emailVerified: true }
+      const owner = await signIn('beta')
+      assert.equal(owner.status, 201)
+      assert.equal(await countRows('users'), 2, 'the owner gets a user of their own')
+    })
+
+    it('refresh token is kept, dropped or encrypted as configured', async () => {
+      const { signIn } = await appWith()
+      nextProfile = { uid: 'keep-1' }
+      await signIn()
+      emulator.route('POST /token', () => ({ access_token: 'second-access', token_type: 'Bearer' }))
+      try {
+        await signIn()
+        const kept = (await database.query('SELECT access_token, refresh_token FROM social_accounts'))[0]
+        assert.equal(kept?.access_token, 'second-access')
+        assert.equal(kept?.refresh_token, 'provider-refresh-token', 'kept when the provider sends none')
+
+        await testApp?.app.close()
+        const key = randomBytes(32)
+        const { signIn: signInWithKey } = await appWith({ encryptionKey: key })
+        await signInWithKey()
+        const sealed = String((await database.query('SELECT refresh_token FROM social_accounts'))[0]?.refresh_token)
+        assert.match(sealed, /^v1\./, 'a clear token is encrypted once a key is set')
+        assert.equal(new TokenCipher(key).decrypt(sealed, JSON.stringify(['alpha', 'keep-1', 'refresh_token'])), 'provider-refresh-token')
+
+        await testApp?.app.close()
+        const { signIn: signInWithout } = await appWith({ storeTokens: false })
+        await signInWithout()
+        const dropped = (await database.query('SELECT access_token, refresh_token FROM social_accounts'))[0]
+        assert.equal(dropped?.access_token, null)
+        assert.equal(dropped?.refresh_token, null, 'dropped when tokens are not stored')
+      } finally {
+        emulator.route('POST /token', () => ({ access_token: nextAccessToken, refresh_token: 'provider-refresh-token', token_type: 'Bearer', expires_in: 3600, scope: 'profile' }))
+      }
+    })
+
+    it('inactive user refusal writes nothing', async () => {
+      const { signIn } = await appWith()
+      nextProfile = { uid: 'banned-1' }
+      await signIn()
+      await database.query(dialect === 'sqlite' ? 'UPDATE users SET is_active = 0' : 'UPDATE users SET is_active = false')
+      const before = (await database.query('SELECT access_token, last_login_at FROM social_accounts'))[0]
+      nextAccessToken = 'after-ban-token'
+      assert.equal((await signIn()).status, 400)
+      const after = (await database.query('SELECT access_token, last_login_at FROM social_accounts'))[0]
+      assert.deepEqual(after, before)
+    })
+
+    it('odd provider data is cleaned or rejected, never a 500', async () => {
+      const { signIn } = await appWith()
+      nextProfile = { uid: 'odd-1', email: 'odd\u0000@example.test', emailVerified: true, name: 'Mallory \ud83d', firstName: 'Nul\u0000l', username: 'u'.repeat(5000) }
+      const cleaned = await signIn()
+      assert.equal(cleaned.status, 201, JSON.stringify(cleaned.body))
+      const user = (await database.query('SELECT email, first_name, username FROM users'))[0]
+      assert.equal(user?.email, null, 'an email with NUL is dropped')
+      assert.equal(user?.first_name, 'Null')
+      assert.equal(user?.username, null, 'an over-long username is dropped')
+
+      nextProfile = { uid: 'x'.repeat(10_000) }
+      const longUid = await signIn()
+      assert.equal(longUid.status, 502)
+      nextProfile = { uid: 'nul\u0000uid' }
+      assert.equal((await signIn()).status, 502)
     })
 
     it('tokens are encrypted at rest with a key', async () => {
@@ -268,6 +404,27 @@ for (const [dialect, openDatabase] of databases) {
       assert.notEqual(access.jti, refresh.jti)
     })
 
+    it('jwt claims cannot replace reserved claims', async () => {
+      const hostile = { exp: 4102444800, iat: 4102444000, nbf: 4102444000, jti: 'fixed', iss: 'attacker', aud: 'attacker', sub: 'someone-else', token_type: 'refresh', user_id: 999, role: 'member' }
+      for (const tokenStrategy of ['jwt', 'jwt-pair'] as const) {
+        await testApp?.app.close()
+        const { signIn } = await appWith({}, { tokenStrategy, jwt: { secret: JWT_SECRET, expiresIn: 60, claims: () => hostile } })
+        nextProfile = { uid: `claims-${tokenStrategy}` }
+        const result = await signIn()
+        const token = String(result.body.token ?? result.body.access)
+        const payload = decodeJwt(token)
+        assert.equal(payload.sub, String((result.body.user as { id: unknown }).id), tokenStrategy)
+        assert.equal((payload.exp ?? 0) - (payload.iat ?? 0), 60, tokenStrategy)
+        assert.notEqual(payload.jti, 'fixed')
+        assert.equal(payload.iss, undefined)
+        assert.equal(payload.aud, undefined)
+        assert.equal(payload.nbf, undefined)
+        assert.equal(payload.role, 'member', 'other claims pass')
+        assert.equal(payload.token_type, tokenStrategy === 'jwt' ? undefined : 'access')
+        assert.notEqual(payload.user_id, 999)
+      }
+    })
+
     it('fastify-jwt strategy signs with the host key', async () => {
       testApp = await buildAccountsApp(emulator, { adapter: database.adapter }, { tokenStrategy: 'fastify-jwt', jwt: undefined }, async (app) => {
         await app.register(fastifyJwt, { secret: 'host-fastify-jwt-secret-0123456789abcdef' })
@@ -279,15 +436,15 @@ for (const [dialect, openDatabase] of databases) {
       assert.equal(verified.sub, String((result.body.user as { id: unknown }).id))
     })
 
-    it('custom issueToken and serializeUser shape the body', async () => {
+    it('custom issueToken shapes the body', async () => {
       const { signIn } = await appWith({}, {
         jwt: undefined,
-        serializeUser: (user) => ({ id: user.id, name: `${String(user.firstName)} ${String(user.lastName)}` }),
         issueToken: async (user, identity) => ({ session: `session-for-${String(user.id)}`, provider: identity.provider })
       })
       nextProfile = { uid: 'custom-1', firstName: 'Cus', lastName: 'Tom' }
       const result = await signIn()
       assert.equal(result.status, 201)
+      assert.deepEqual(Object.keys(result.body).sort(), ['provider', 'session'])
       assert.equal(result.body.provider, 'alpha')
       assert.match(String(result.body.session), /^session-for-/)
     })
@@ -326,6 +483,7 @@ describe('accounts options', () => {
     ['both resolveUser and accounts', { resolveUser: async () => ({ id: 1 }) }, /give resolveUser or accounts, not both/],
     ['adapter without methods', { accounts: { adapter: {} as never } }, /accounts\.adapter is missing findUserByAccount/],
     ['short encryption key', { accounts: { adapter: undefined as never, encryptionKey: 'c2hvcnQ=' } }, /encryptionKey must be 32 bytes/],
+    ['passphrase as encryption key', { accounts: { adapter: undefined as never, encryptionKey: 'this-is-my-token-encryption-key-please-keep' } }, /encryptionKey must be 32 bytes/],
     ['allowed domains not a list', { accounts: { adapter: undefined as never, allowedDomains: 'corp.example' as never } }, /allowedDomains must be an array/],
     ['unknown token strategy', { tokenStrategy: 'paseto' as never }, /tokenStrategy must be jwt, jwt-pair or fastify-jwt/],
     ['issueToken with tokenStrategy', { tokenStrategy: 'jwt', issueToken: async () => ({}) }, /not both/]

@@ -3,6 +3,7 @@ import { generateKeyPairSync } from 'node:crypto'
 import { after, before, beforeEach, describe, it } from 'node:test'
 import Fastify from 'fastify'
 import socialAuth, { type Identity } from '../lib/index.js'
+import { ALIASES } from '../lib/providers/presets/index.js'
 import { buildApp, JWT_SECRET, REDIRECT_URI, type TestApp } from './support/app.js'
 import { ProviderEmulator } from './support/provider-emulator.js'
 
@@ -174,6 +175,47 @@ describe('preset edge cases', () => {
       assert.deepEqual(result.body, INVALID_ID_TOKEN)
     })
 
+    it('organizations and consumers accept their users tenants', async () => {
+      for (const tenant of ['organizations', 'consumers']) {
+        const result = await microsoftSignIn(tenant, { iss: `${emulator.url}/${TENANT_ID}/v2.0`, tid: TENANT_ID })
+        assert.equal(result.status, 201, `${tenant}: ${JSON.stringify(result.body)}`)
+      }
+    })
+
+    it('a tenant domain resolves its issuer through metadata', async () => {
+      emulator.route('GET /contoso.example/v2.0/.well-known/openid-configuration', () => ({ issuer: `${emulator.url}/${TENANT_ID}/v2.0` }))
+      const own = await microsoftSignIn('contoso.example', { iss: `${emulator.url}/${TENANT_ID}/v2.0`, tid: TENANT_ID })
+      assert.equal(own.status, 201, JSON.stringify(own.body))
+      const other = await microsoftSignIn('contoso.example', { iss: `${emulator.url}/${OTHER_TENANT_ID}/v2.0`, tid: OTHER_TENANT_ID })
+      assert.equal(other.status, 400)
+      assert.deepEqual(other.body, INVALID_ID_TOKEN)
+    })
+
+    it('xms_edov vouches only for the id_token email', async () => {
+      const testApp = await appWith({ microsoft: { authority: emulator.url, endpoints: { userinfoEndpoint: `${emulator.url}/userinfo` } } })
+      emulator.route('GET /common/discovery/v2.0/keys', () => emulator.jwks())
+      try {
+        const cases: Array<[Record<string, unknown>, Record<string, unknown>, boolean]> = [
+          [{ email: 'me@own.example', xms_edov: true }, { email: 'me@own.example' }, true],
+          [{ email: 'me@own.example', xms_edov: true }, { email: 'ceo@victim.example' }, false],
+          [{ xms_edov: true }, { email: 'ceo@victim.example' }, false],
+          [{ email: 'me@own.example' }, {}, false]
+        ]
+        for (const [claims, userinfo, verified] of cases) {
+          identities.length = 0
+          const result = await signIn(testApp, 'microsoft', 'microsoft', async (nonce) => {
+            const idToken = await emulator.idToken({ iss: `${emulator.url}/${TENANT_ID}/v2.0`, tid: TENANT_ID, aud: CLIENT_ID, sub: 'ms-user', nonce: nonce ?? undefined, ...claims })
+            emulator.route('POST /common/oauth2/v2.0/token', () => ({ access_token: 'ms-token', token_type: 'Bearer', id_token: idToken }))
+            emulator.route('GET /userinfo', () => ({ sub: 'ms-user', ...userinfo }))
+          })
+          assert.equal(result.status, 201)
+          assert.equal(identities[0]?.emailVerified, verified, JSON.stringify([claims, userinfo]))
+        }
+      } finally {
+        await testApp.app.close()
+      }
+    })
+
     it('a single tenant accepts only its own issuer', async () => {
       const own = await microsoftSignIn(TENANT_ID, { iss: `${emulator.url}/${TENANT_ID}/v2.0`, tid: TENANT_ID })
       assert.equal(own.status, 201, JSON.stringify(own.body))
@@ -217,25 +259,17 @@ describe('preset edge cases', () => {
       }
     })
 
-    it('every documented alias resolves to its preset', async () => {
-      const aliases: Record<string, string> = {
-        'google-oauth2': 'google',
-        'twitter-oauth2': 'twitter',
-        'linkedin-openidconnect': 'linkedin',
-        'microsoft-graph': 'microsoft',
-        'azuread-oauth2': 'microsoft',
-        'apple-id': 'apple',
-        'slack-openidconnect': 'slack',
-        'bitbucket-oauth2': 'bitbucket'
-      }
+    it('every alias resolves to its preset', async () => {
       const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
       const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
-      for (const [alias, preset] of Object.entries(aliases)) {
+      assert.ok(ALIASES.size >= 12, `${ALIASES.size} aliases`)
+      for (const [alias, preset] of ALIASES) {
         const extra = preset === 'apple' ? { clientSecret: undefined, teamId: 'T', keyId: 'K', privateKey: pem } : {}
         const testApp = await appWith({ [alias]: { endpoints: emulated(emulator), ...extra } })
         try {
           const begin = await testApp.begin(preset)
           assert.equal(begin.statusCode, 200, `${alias}: ${begin.body}`)
+          assert.ok(testApp.app.socialAuth.providers.includes(alias))
         } finally {
           await testApp.app.close()
         }
@@ -283,8 +317,8 @@ describe('preset edge cases', () => {
   describe('preset options', () => {
     const { privateKey: rsaKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
     const invalid: Array<[string, Record<string, unknown>, RegExp]> = [
-      ['option of another preset', { github: { tenant: 'common' } }, /providers\.github\.tenant is not an option of this provider/],
-      ['misspelt common option', { google: { scopes: ['email'] } }, /providers\.google\.scopes is not an option/],
+      ['option of another preset', { github: { tenant: 'common' } }, /providers\.github\.tenant is not a known option here/],
+      ['misspelt common option', { google: { scopes: ['email'] } }, /providers\.google\.scopes is not a known option/],
       ['microsoft tenant with a slash', { microsoft: { tenant: 'common/../x' } }, /providers\.microsoft\.tenant must be/],
       ['github baseUrl over http', { github: { baseUrl: 'http://github.example.test' } }, /providers\.github\.baseUrl must be an https URL/],
       ['apple without team id', { apple: { clientSecret: undefined, keyId: 'K', privateKey: 'x' } }, /providers\.apple\.teamId is missing/],

@@ -283,7 +283,10 @@ const cases: PresetCase[] = [
       emulator.route('POST /token', () => tokenAnswer({ scope: 'identify email' }))
       emulator.route('GET /users/@me', () => ({ id: '80351110224678912', username: 'nelly', global_name: 'Nelly', discriminator: '0', avatar: 'a_8342729096ea3675442027381ff50dfe', email: 'nelly@example.test', verified: true }))
     },
-    expected: { uid: '80351110224678912', email: 'nelly@example.test', emailVerified: true, username: 'nelly', name: 'Nelly', firstName: null, lastName: null, picture: 'https://cdn.discordapp.com/avatars/80351110224678912/a_8342729096ea3675442027381ff50dfe.gif' }
+    expected: { uid: '80351110224678912', email: 'nelly@example.test', emailVerified: true, username: 'nelly', name: 'Nelly', firstName: null, lastName: null, picture: 'https://cdn.discordapp.com/avatars/80351110224678912/a_8342729096ea3675442027381ff50dfe.gif' },
+    check: (_emulator, { url }) => {
+      assert.equal(url.searchParams.get('code_challenge_method'), 'S256')
+    }
   },
   {
     title: 'discord unverified email',
@@ -434,7 +437,10 @@ const cases: PresetCase[] = [
       emulator.route('POST /token', () => tokenAnswer())
       emulator.route('GET /users/me', () => ({ id: 'KDcuGIm1QgePTO8WbOqwIQ', first_name: 'Jill', last_name: 'Chill', display_name: 'Jill Chill', email: 'jill@example.test', verified: 1, pic_url: 'https://zoom.example.test/p.jpg' }))
     },
-    expected: { uid: 'KDcuGIm1QgePTO8WbOqwIQ', email: 'jill@example.test', emailVerified: true, username: null, name: 'Jill Chill', firstName: 'Jill', lastName: 'Chill', picture: 'https://zoom.example.test/p.jpg' }
+    expected: { uid: 'KDcuGIm1QgePTO8WbOqwIQ', email: 'jill@example.test', emailVerified: true, username: null, name: 'Jill Chill', firstName: 'Jill', lastName: 'Chill', picture: 'https://zoom.example.test/p.jpg' },
+    check: (_emulator, { url }) => {
+      assert.equal(url.searchParams.has('scope'), false, 'scopes come from the console, so none is sent')
+    }
   },
   {
     title: 'dropbox posts to get_current_account',

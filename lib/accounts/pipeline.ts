@@ -45,14 +45,14 @@ export function createAccountsPipeline (options: AccountsOptions): (identity: Id
 
   return async (identity, request) => {
     checkAllowed(identity, allowedDomains, allowedEmails)
-    const account = accountData(identity, storeTokens ? cipher : null, storeTokens)
+    const account = accountData(identity, cipher, storeTokens)
 
     // A concurrent first sign-in of the same identity can win the unique constraint. The loser
     // then finds what the winner stored.
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await resolveOnce(identity, request, account)
-        if (!result.user.isActive) throw new SignInError('USER_INACTIVE', 'This account is inactive.')
+        if (!result.user.isActive) throw new SignInError('USER_INACTIVE', 'This account is inactive.', { reason: `user ${String(result.user.id)} is inactive` })
         return result
       } catch (error) {
         if (!(error instanceof AccountConflictError) || attempt >= MAX_ATTEMPTS) throw error
@@ -63,7 +63,9 @@ export function createAccountsPipeline (options: AccountsOptions): (identity: Id
   async function resolveOnce (identity: Identity, request: FastifyRequest, account: AccountData): Promise<AccountsResult> {
     const linked = await adapter.findUserByAccount(identity.provider, identity.uid)
     if (linked !== null) {
-      await adapter.updateAccount(account)
+      // A refused user's sign-in changes nothing stored.
+      if (!linked.isActive) return { user: linked, created: false }
+      await adapter.updateAccount(await withKeptRefreshToken(account))
       return { user: linked, created: false }
     }
 
@@ -72,10 +74,7 @@ export function createAccountsPipeline (options: AccountsOptions): (identity: Id
       if (existing !== null) {
         // A concurrent first sign-in of this identity may have created the user since the lookup above.
         const linkedMeanwhile = await adapter.findUserByAccount(identity.provider, identity.uid)
-        if (linkedMeanwhile !== null) {
-          await adapter.updateAccount(account)
-          return { user: linkedMeanwhile, created: false }
-        }
+        if (linkedMeanwhile !== null) return { user: linkedMeanwhile, created: false }
         // An unverified email proves nothing, and linking on it would hand the account to whoever typed it.
         if (!identity.emailVerified || !associateByEmail) {
           throw new SignInError('EMAIL_IN_USE', 'An account with this email already exists. Sign in the way you signed in before.', {
@@ -88,8 +87,23 @@ export function createAccountsPipeline (options: AccountsOptions): (identity: Id
       }
     }
 
-    const user = await adapter.createUserWithAccount(await createUser(identity, request), account)
+    const fields = await createUser(identity, request)
+    // The users table's email is what linking by email trusts, so an unverified one never goes there,
+    // whatever a custom createUser returns.
+    const user = await adapter.createUserWithAccount({ ...fields, email: identity.emailVerified ? fields.email : null }, account)
     return { user, created: true }
+  }
+
+  /**
+   * Keeps the stored refresh token when the provider sent none (Google sends one only on first
+   * consent), encrypting a clear one when a key is now set, and drops it when tokens are not stored.
+   */
+  async function withKeptRefreshToken (account: AccountData): Promise<AccountData> {
+    if (account.refreshToken !== null) return account
+    if (!storeTokens) return { ...account, refreshToken: null }
+    const stored = (await adapter.findAccount(account.provider, account.uid))?.refreshToken ?? null
+    if (stored === null || cipher === null || stored.startsWith('v1.')) return { ...account, refreshToken: stored }
+    return { ...account, refreshToken: cipher.encrypt(stored, tokenContext(account.provider, account.uid, 'refresh_token')) }
   }
 }
 
@@ -101,6 +115,11 @@ function defaultNewUser (identity: Identity): NewUser {
     firstName: identity.firstName,
     lastName: identity.lastName
   }
+}
+
+/** Lowercases ASCII letters only, so look-alike Unicode letters never fold into another address. */
+export function foldEmail (email: string): string {
+  return email.replace(/[A-Z]/g, (letter) => letter.toLowerCase())
 }
 
 function accountData (identity: Identity, cipher: TokenCipher | null, storeTokens: boolean): AccountData {
@@ -131,9 +150,11 @@ function accountData (identity: Identity, cipher: TokenCipher | null, storeToken
 
 function checkAllowed (identity: Identity, domains: Set<string> | null, emails: Set<string> | null): void {
   if (domains === null && emails === null) return
-  const email = identity.emailVerified && identity.email !== null ? identity.email.toLowerCase() : null
-  const domain = email?.slice(email.lastIndexOf('@') + 1) ?? null
-  const admitted = email !== null && ((emails?.has(email) ?? false) || (domain !== null && (domains?.has(domain) ?? false)))
+  const email = identity.emailVerified && identity.email !== null ? foldEmail(identity.email) : null
+  // Exactly one @ with text on both sides: anything else is no address to compare.
+  const parts = email?.split('@') ?? []
+  const domain = parts.length === 2 && parts[0] !== '' && parts[1] !== '' ? parts[1] as string : null
+  const admitted = email !== null && domain !== null && ((emails?.has(email) ?? false) || (domains?.has(domain) ?? false))
   if (!admitted) {
     throw new SignInError('EMAIL_NOT_ALLOWED', 'Sign-in is limited to approved email addresses.', {
       reason: email === null ? 'no verified email' : 'email outside allowedDomains and allowedEmails'
@@ -146,7 +167,7 @@ function lowerCaseList (value: unknown, where: string): Set<string> | null {
   if (!Array.isArray(value) || !value.every((item) => typeof item === 'string' && item.length > 0)) {
     throw new SocialAuthOptionsError(`${where} must be an array of non-empty strings`)
   }
-  return new Set(value.map((item: string) => item.toLowerCase()))
+  return new Set(value.map((item: string) => foldEmail(item)))
 }
 
 function checkAdapter (adapter: unknown): AccountsAdapter {

@@ -55,7 +55,7 @@ export class PostgresAccountsAdapter implements AccountsAdapter {
   }
 
   async findUserByEmail (email: string): Promise<StoredUser | null> {
-    return firstUser((await this.pool.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE lower(email) = lower($1)`, [email])).rows)
+    return firstUser((await this.pool.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE lower(email COLLATE "C") = lower($1 COLLATE "C")`, [email])).rows)
   }
 
   async findUserById (id: number | string): Promise<StoredUser | null> {
@@ -81,7 +81,7 @@ export class PostgresAccountsAdapter implements AccountsAdapter {
 
   async updateAccount (account: AccountData): Promise<void> {
     await this.pool.query(
-      `UPDATE social_accounts SET email = $1, access_token = $2, refresh_token = COALESCE($3, refresh_token), id_token = $4,
+      `UPDATE social_accounts SET email = $1, access_token = $2, refresh_token = $3, id_token = $4,
         token_expires_at = $5, scope = $6, extra_data = $7, last_login_at = $8 WHERE provider = $9 AND uid = $10`,
       [account.email, account.accessToken, account.refreshToken, account.idToken, account.tokenExpiresAt, account.scope,
         JSON.stringify(account.extraData), account.lastLoginAt, account.provider, account.uid]
@@ -109,16 +109,18 @@ export class PostgresAccountsAdapter implements AccountsAdapter {
 
   async #transaction<T> (work: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect()
+    let broken: Error | undefined
     try {
       await client.query('BEGIN')
       const result = await work(client)
       await client.query('COMMIT')
       return result
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => {})
+      // A connection whose ROLLBACK fails is in an unknown state, so the pool discards it.
+      await client.query('ROLLBACK').catch((rollbackError: Error) => { broken = rollbackError })
       throw error
     } finally {
-      client.release()
+      client.release(broken)
     }
   }
 }

@@ -47,15 +47,16 @@ export class SqliteAccountsAdapter implements AccountsAdapter {
   /** Applies the shipped migrations that this database lacks, each in its own transaction. */
   async migrate (): Promise<string[]> {
     this.db.exec(`CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`)
-    const applied = new Set((this.db.prepare(`SELECT name FROM ${MIGRATIONS_TABLE}`).all() as Array<{ name: string }>).map((row) => row.name))
     const done: string[] = []
     for (const migration of readMigrations('sqlite')) {
-      if (applied.has(migration.name)) continue
-      this.db.transaction(() => {
+      // The check runs inside the write lock, so two processes migrating at once apply each file once.
+      const applied = this.db.transaction(() => {
+        if (this.db.prepare(`SELECT 1 FROM ${MIGRATIONS_TABLE} WHERE name = ?`).get(migration.name) !== undefined) return false
         this.db.exec(migration.sql)
         this.db.prepare(`INSERT INTO ${MIGRATIONS_TABLE} (name, applied_at) VALUES (?, ?)`).run(migration.name, new Date().toISOString())
+        return true
       }).immediate()
-      done.push(migration.name)
+      if (applied) done.push(migration.name)
     }
     return done
   }
@@ -90,7 +91,7 @@ export class SqliteAccountsAdapter implements AccountsAdapter {
   }
 
   async updateAccount (account: AccountData): Promise<void> {
-    this.db.prepare(`UPDATE social_accounts SET email = ?, access_token = ?, refresh_token = COALESCE(?, refresh_token), id_token = ?,
+    this.db.prepare(`UPDATE social_accounts SET email = ?, access_token = ?, refresh_token = ?, id_token = ?,
       token_expires_at = ?, scope = ?, extra_data = ?, last_login_at = ? WHERE provider = ? AND uid = ?`)
       .run(account.email, account.accessToken, account.refreshToken, account.idToken, account.tokenExpiresAt?.toISOString() ?? null,
         account.scope, JSON.stringify(account.extraData), account.lastLoginAt.toISOString(), account.provider, account.uid)

@@ -14,6 +14,10 @@ export class TokenCipher {
   readonly #key: Buffer
 
   constructor (key: string | Uint8Array) {
+    // Node decodes base64 leniently, so a passphrase would pass as a key without this check.
+    if (typeof key === 'string' && !/^[A-Za-z0-9+/]{43}=$/.test(key)) {
+      throw new SocialAuthOptionsError('accounts.encryptionKey must be 32 bytes, as a Uint8Array or a base64 string (openssl rand -base64 32)')
+    }
     const bytes = typeof key === 'string' ? Buffer.from(key, 'base64') : Buffer.from(key)
     if (bytes.byteLength !== 32) {
       throw new SocialAuthOptionsError('accounts.encryptionKey must be 32 bytes, as a Uint8Array or a base64 string (openssl rand -base64 32)')

@@ -53,7 +53,7 @@ export interface AccountsAdapter {
   createUserWithAccount: (user: NewUser, account: AccountData) => Promise<StoredUser>
   /** Links an account to an existing user. Rejects with `AccountConflictError` when it is linked already. */
   linkAccount: (userId: number | string, account: AccountData) => Promise<void>
-  /** Replaces the tokens, scope, extra data and last login of a linked account. */
+  /** Replaces the tokens, scope, extra data and last login of a linked account, writing each value as given. */
   updateAccount: (account: AccountData) => Promise<void>
   /** Reads a linked account with its stored (possibly encrypted) tokens. */
   findAccount: (provider: string, uid: string) => Promise<StoredAccount | null>

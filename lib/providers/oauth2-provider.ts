@@ -4,7 +4,7 @@ import { ASYMMETRIC_ALGORITHMS, IdTokenVerifier } from '../id-token.js'
 import type { Identity } from '../identity.js'
 import { requestJson } from './http.js'
 import { TokenClient } from './token-client.js'
-import type { AuthorizationRequest, CodeRedemption, Endpoints, IdTokenPolicy, ProfileFetcher, Provider } from './types.js'
+import type { AuthorizationRequest, CodeRedemption, Endpoints, IdTokenPolicy, ProfileFetcher, ProfileFields, Provider, ProviderTokens } from './types.js'
 
 /** Settings shared by every provider, from the plugin options. */
 export interface ProviderRuntime {
@@ -114,9 +114,10 @@ export class OAuth2Provider implements Provider {
     const params: Record<string, string> = {
       response_type: 'code',
       redirect_uri: request.redirectUri,
-      scope: request.scope.join(' '),
       state: request.state
     }
+    // Providers that take scopes from the app's console (Zoom, Notion) get no empty scope parameter.
+    if (request.scope.length > 0) params.scope = request.scope.join(' ')
     if (request.nonce !== null) params.nonce = request.nonce
     if (request.codeChallenge !== null) {
       params.code_challenge = request.codeChallenge
@@ -154,8 +155,7 @@ export class OAuth2Provider implements Provider {
       redemption,
       fetchJson: async (url, options) => await requestJson(url, { ...options, timeoutMs: this.#runtime.timeoutMs })
     })
-    if (fields.uid === '') throw new ProviderError('PROVIDER_BAD_RESPONSE', 'profile has no user id')
-    return { provider: this.name, ...fields, raw: withoutPrototypeKeys(fields.raw), tokens }
+    return { provider: this.name, ...cleanProfile(fields), raw: withoutPrototypeKeys(fields.raw), tokens: cleanTokens(tokens) }
   }
 
   #state (): Ready {
@@ -213,4 +213,51 @@ function withoutPrototypeKeys (raw: Record<string, unknown>): Record<string, unk
     if (key !== '__proto__' && key !== 'constructor' && key !== 'prototype') copy[key] = value
   }
   return copy
+}
+
+// Bounds on what a provider may hand over, so that databases and logs downstream never choke on it.
+const MAX_UID_LENGTH = 255
+const MAX_EMAIL_LENGTH = 320
+const MAX_TEXT_LENGTH = 1024
+const MAX_URL_LENGTH = 2048
+const MAX_TOKEN_LIFETIME_MS = 10 * 365 * 24 * 60 * 60 * 1000
+
+/** Makes a provider's text storable: well-formed UTF-16 without NUL characters. */
+function cleanText (value: string | null, maxLength: number): string | null {
+  if (value === null) return null
+  const text = value.toWellFormed().replaceAll('\u0000', '')
+  return text === '' || text.length > maxLength ? null : text
+}
+
+/**
+ * Checks and bounds profile fields. A uid that is empty, too long or not clean text is rejected,
+ * since shortening it could make two users one. An email that fails the bounds becomes null.
+ */
+function cleanProfile (fields: ProfileFields): Omit<ProfileFields, 'raw'> {
+  const uid = fields.uid
+  if (uid === '' || uid.length > MAX_UID_LENGTH || cleanText(uid, MAX_UID_LENGTH) !== uid) {
+    throw new ProviderError('PROVIDER_BAD_RESPONSE', 'profile user id is empty, longer than 255 characters or not clean text')
+  }
+  const email = fields.email === null ? null : cleanText(fields.email, MAX_EMAIL_LENGTH) === fields.email ? fields.email : null
+  return {
+    uid,
+    email,
+    emailVerified: email !== null && fields.emailVerified,
+    username: cleanText(fields.username, MAX_TEXT_LENGTH),
+    name: cleanText(fields.name, MAX_TEXT_LENGTH),
+    firstName: cleanText(fields.firstName, MAX_TEXT_LENGTH),
+    lastName: cleanText(fields.lastName, MAX_TEXT_LENGTH),
+    picture: cleanText(fields.picture, MAX_URL_LENGTH)
+  }
+}
+
+function cleanTokens (tokens: ProviderTokens): ProviderTokens {
+  for (const token of [tokens.accessToken, tokens.refreshToken, tokens.idToken]) {
+    if (token !== null && cleanText(token, Number.MAX_SAFE_INTEGER) !== token) {
+      throw new ProviderError('PROVIDER_BAD_RESPONSE', 'token endpoint returned a token that is not clean text')
+    }
+  }
+  const expiresAt = tokens.expiresAt
+  const plausible = expiresAt !== null && Math.abs(expiresAt.getTime() - Date.now()) < MAX_TOKEN_LIFETIME_MS
+  return { ...tokens, expiresAt: plausible ? expiresAt : null, scope: cleanText(tokens.scope, MAX_URL_LENGTH) }
 }

@@ -101,6 +101,6 @@ export function checkAlgorithms (value: unknown, where: string): string[] | unde
 /** Rejects option names the provider does not know, which are usually typos. */
 export function rejectUnknownOptions (options: Record<string, unknown>, known: readonly string[], where: string): void {
   for (const key of Object.keys(options)) {
-    if (!known.includes(key)) throw new SocialAuthOptionsError(`${where}.${key} is not an option of this provider; known options: ${known.join(', ')}`)
+    if (!known.includes(key)) throw new SocialAuthOptionsError(`${where}.${key} is not a known option here; known options: ${known.join(', ')}`)
   }
 }

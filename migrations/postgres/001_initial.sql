@@ -9,8 +9,10 @@ CREATE TABLE users (
   created_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 
--- Email lookups ignore case, so uniqueness does too.
-CREATE UNIQUE INDEX users_email_lower ON users (lower(email));
+-- Email lookups ignore ASCII case, so uniqueness does too. Under the C collation lower() folds ASCII
+-- letters only, so look-alike letters such as the Kelvin sign or a dotted capital I stay distinct,
+-- as they do in the SQLite schema's NOCASE.
+CREATE UNIQUE INDEX users_email_lower ON users (lower(email COLLATE "C"));
 
 CREATE TABLE social_accounts (
   id BIGSERIAL PRIMARY KEY,

@@ -7,7 +7,6 @@ import { apiBase, getProfileObject, idString, plainEndpoints } from './shared.js
 /** Atlassian (Jira, Confluence, Bitbucket accounts) through OAuth 2.0 (3LO) and the `/me` profile. */
 export const atlassian: Preset = {
   id: 'atlassian',
-  aliases: ['atlassian-oauth2'],
   define: () => ({
     endpoints: plainEndpoints({
       authorizationEndpoint: 'https://auth.atlassian.com/authorize',

@@ -9,7 +9,7 @@ export const discord: Preset = {
   define: () => ({
     endpoints: plainEndpoints({ ...fromFastifyPreset('DISCORD_CONFIGURATION'), apiBaseUrl: 'https://discord.com/api' }),
     idToken: null,
-    pkce: false,
+    pkce: true,
     scope: ['identify', 'email'],
     tokenEndpointAuthMethod: 'client_secret_post',
     profile: discordProfile
