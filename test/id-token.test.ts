@@ -195,6 +195,25 @@ describe('id_token verification', () => {
     assert.match(result.reason, /ERR_JWS_INVALID/)
   })
 
+  it('provider error redirects give 400 without a token call', async () => {
+    const cases: Array<[string, string]> = [
+      ['access_denied', 'Sign-in was cancelled at the provider.'],
+      ['server_error', 'Sign-in failed at the provider. Try again.'],
+      ['temporarily_unavailable', 'Sign-in failed at the provider. Try again.'],
+      ['invalid_scope', 'Sign-in failed at the provider. Try again.']
+    ]
+    for (const [error, message] of cases) {
+      const { state } = await begin()
+      const tokenCalls = stub.tokenRequests.length
+      const response = await testApp.app.inject({ method: 'POST', url: '/o/stub/', payload: { state, error, error_description: 'provider words' } })
+      assert.equal(response.statusCode, 400, error)
+      assert.deepEqual(response.json(), { non_field_errors: [message] })
+      assert.equal(stub.tokenRequests.length, tokenCalls, `${error}: no token request`)
+      const retry = await testApp.app.inject({ method: 'POST', url: '/o/stub/', payload: { state, code: 'late-code' } })
+      assert.deepEqual(retry.json(), { non_field_errors: ['Invalid or expired state. Start the sign-in again.'] }, `${error}: state used up`)
+    }
+  })
+
   it('token answer without id_token gives 502', async () => {
     const { state } = await begin()
     stub.tokenHandler = () => ({ access_token: 'stub-access-token', token_type: 'Bearer' })

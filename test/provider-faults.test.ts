@@ -103,6 +103,29 @@ describe('provider faults', () => {
     }
   })
 
+  it('reset connections give 502', async () => {
+    const testApp = await buildApp({
+      providers: { discord: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, endpoints: emulated(emulator) } }
+    })
+    try {
+      for (const broken of ['POST /token', 'GET /users/@me']) {
+        emulator.reset()
+        const { state } = await beginState(testApp, 'discord')
+        emulator.route('POST /token', () => ({ access_token: 'a', token_type: 'Bearer' }))
+        emulator.route(broken, (_request, reply) => {
+          reply.raw.socket?.destroy()
+          return reply
+        })
+        const response = await testApp.app.inject({ method: 'POST', url: '/o/discord/', payload: { code: 'c', state } })
+        assert.equal(response.statusCode, 502, broken)
+        assert.deepEqual(response.json(), PROVIDER_FAILED)
+      }
+      assert.ok(testApp.logs.some((line) => line.code === 'PROVIDER_UNREACHABLE'))
+    } finally {
+      await testApp.app.close()
+    }
+  })
+
   it('JWKS endpoint failure gives 502', async () => {
     const testApp = await buildApp({
       providers: { google: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, endpoints: emulated(emulator, '/broken-jwks') } }

@@ -101,6 +101,8 @@ export class TokenClient {
     let raw: unknown
     let timer: NodeJS.Timeout | undefined
     // Wreck applies its timeout to the headers and again to the body, so one deadline bounds both.
+    // NOTE: Wreck takes no AbortSignal, so after the deadline the request runs on until Wreck's own
+    // timeout closes it. The sign-in has failed with 502 by then.
     const deadline = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => reject(new ProviderError('PROVIDER_TIMEOUT', `token endpoint timed out after ${timeoutMs} ms`)), timeoutMs)
     })
