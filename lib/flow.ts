@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { randomBytesFromPool } from './random.js'
 import { ProviderNotFoundError, SignInError, ValidationError } from './errors.js'
 import type { Identity } from './identity.js'
 import type { Provider } from './providers/types.js'
@@ -100,7 +101,7 @@ export class SignInFlow {
     await provider.prepare()
 
     // 96 random bytes: 256 bits each for the state, the PKCE verifier and the nonce.
-    const random = randomBytes(96)
+    const random = randomBytesFromPool(96)
     const state = random.subarray(0, 32).toString('base64url')
     const codeVerifier = provider.pkce ? random.subarray(32, 64).toString('base64url') : null
     const nonce = provider.openid ? random.subarray(64, 96).toString('base64url') : null

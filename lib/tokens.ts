@@ -46,7 +46,7 @@ export function defaultSerializeUser (user: unknown): Record<string, unknown> {
 /** Builds the 201 body for a signed-in user. */
 export type IssueToken = (user: AppUser, identity: Identity, request: FastifyRequest) => Record<string, unknown> | Promise<Record<string, unknown>>
 
-/** Token strategies built in: `jwt` answers `{ token, user }`, `jwt-pair` answers djoser's `{ access, refresh, user }`, `fastify-jwt` signs `{ token, user }` with @fastify/jwt. */
+/** Built-in token strategies: `jwt` returns `{ token, user }`, `jwt-pair` returns djoser's `{ access, refresh, user }`, and `fastify-jwt` signs `{ token, user }` with @fastify/jwt. */
 export type TokenStrategy = 'jwt' | 'jwt-pair' | 'fastify-jwt'
 
 const JWT_OPTIONS = ['secret', 'expiresIn', 'refreshExpiresIn', 'issuer', 'audience', 'claims']
@@ -93,11 +93,11 @@ const RESERVED_CLAIMS = new Set(['sub', 'exp', 'iat', 'nbf', 'jti', 'iss', 'aud'
 async function extraClaims (claims: JwtOptions['claims'], user: AppUser, identity: Identity): Promise<Record<string, unknown>> {
   if (claims === undefined) return {}
   const extra = await claims(user, identity)
-  const kept: Record<string, unknown> = {}
+  const allowed: Record<string, unknown> = {}
   for (const [name, value] of Object.entries(extra ?? {})) {
-    if (!RESERVED_CLAIMS.has(name)) kept[name] = value
+    if (!RESERVED_CLAIMS.has(name)) allowed[name] = value
   }
-  return kept
+  return allowed
 }
 
 function userId (user: AppUser): string {
@@ -132,7 +132,7 @@ export function createJwtStrategy (options: JwtOptions | undefined, serializeUse
 
 /**
  * Builds the djoser-compatible strategy: an access and a refresh JWT as djangorestframework-simplejwt
- * issues them, told apart by their `token_type` claim and carrying `user_id`. Lifetimes default to
+ * issues them, distinguished by their `token_type` claim and carrying `user_id`. Lifetimes default to
  * simplejwt's: 5 minutes and 1 day.
  */
 export function createJwtPairStrategy (options: JwtOptions | undefined, serializeUser: SerializeUser): IssueToken {

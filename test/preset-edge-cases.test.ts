@@ -5,7 +5,7 @@ import Fastify from 'fastify'
 import socialAuth, { type Identity } from '../lib/index.js'
 import { ALIASES } from '../lib/providers/presets/index.js'
 import { buildApp, JWT_SECRET, REDIRECT_URI, type TestApp } from './support/app.js'
-import { ProviderEmulator } from './support/provider-emulator.js'
+import { emulatedEndpoints, ProviderEmulator } from './support/provider-emulator.js'
 
 const CLIENT_ID = 'preset-client'
 const CLIENT_SECRET = 'preset-client-secret-0123456789'
@@ -14,17 +14,6 @@ const INVALID_ID_TOKEN = { non_field_errors: ['The identity token from the provi
 const PROVIDER_FAILED = { detail: 'The sign-in provider failed to respond correctly. Try again later.' }
 const TENANT_ID = '72f988bf-86f1-41af-91ab-2d7cd011db47'
 const OTHER_TENANT_ID = 'f8cdef31-a31e-4b4a-93e4-5f571e91255a'
-
-function emulated (emulator: ProviderEmulator): Record<string, string> {
-  return {
-    authorizationEndpoint: `${emulator.url}/authorize`,
-    tokenEndpoint: `${emulator.url}/token`,
-    userinfoEndpoint: `${emulator.url}/userinfo`,
-    apiBaseUrl: emulator.url,
-    jwksUri: `${emulator.url}/jwks`,
-    issuer: emulator.url
-  }
-}
 
 describe('preset edge cases', () => {
   const emulator = new ProviderEmulator()
@@ -82,7 +71,7 @@ describe('preset edge cases', () => {
     })
 
     it('slack invalid_code inside ok false gives 400', async () => {
-      const testApp = await appWith({ slack: { endpoints: emulated(emulator) } })
+      const testApp = await appWith({ slack: { endpoints: emulatedEndpoints(emulator) } })
       emulator.route('POST /token', () => ({ ok: false, error: 'invalid_code' }))
       try {
         const result = await signIn(testApp, 'slack')
@@ -94,7 +83,7 @@ describe('preset edge cases', () => {
     })
 
     it('facebook error object from the Graph API gives 502', async () => {
-      const testApp = await appWith({ facebook: { endpoints: emulated(emulator) } })
+      const testApp = await appWith({ facebook: { endpoints: emulatedEndpoints(emulator) } })
       emulator.route('POST /token', () => ({ access_token: 'fb-token', token_type: 'bearer', expires_in: 5183944 }))
       emulator.route('GET /me', (_request, reply) => reply.code(400).send({
         error: { message: 'Error validating access token: Session has expired.', type: 'OAuthException', code: 190, error_subcode: 463, fbtrace_id: 'A1b2C3' }
@@ -110,7 +99,7 @@ describe('preset edge cases', () => {
     })
 
     it('facebook error object from the token endpoint gives 502', async () => {
-      const testApp = await appWith({ facebook: { endpoints: emulated(emulator) } })
+      const testApp = await appWith({ facebook: { endpoints: emulatedEndpoints(emulator) } })
       emulator.route('POST /token', (_request, reply) => reply.code(400).send({
         error: { message: 'Invalid verification code format.', type: 'OAuthException', code: 100, fbtrace_id: 'D4e5F6' }
       }))
@@ -124,7 +113,7 @@ describe('preset edge cases', () => {
     })
 
     it('vkontakte API error with HTTP 200 gives 502', async () => {
-      const testApp = await appWith({ vkontakte: { endpoints: emulated(emulator) } })
+      const testApp = await appWith({ vkontakte: { endpoints: emulatedEndpoints(emulator) } })
       emulator.route('POST /token', () => ({ access_token: 'vk-token', expires_in: 86400, user_id: 1 }))
       emulator.route('GET /users.get', () => ({ error: { error_code: 5, error_msg: 'User authorization failed: invalid access_token (4).' } }))
       try {
@@ -235,7 +224,7 @@ describe('preset edge cases', () => {
     }
 
     it('alias answers GET and POST for a preset configured by id', async () => {
-      const testApp = await appWith({ google: { endpoints: emulated(emulator) } })
+      const testApp = await appWith({ google: { endpoints: emulatedEndpoints(emulator) } })
       try {
         const viaAlias = await signIn(testApp, 'google-oauth2', 'google-oauth2', googleRoutes)
         assert.equal(viaAlias.status, 201, JSON.stringify(viaAlias.body))
@@ -248,7 +237,7 @@ describe('preset edge cases', () => {
     })
 
     it('preset configured under its alias answers under its id too', async () => {
-      const testApp = await appWith({ 'google-oauth2': { endpoints: emulated(emulator) } })
+      const testApp = await appWith({ 'google-oauth2': { endpoints: emulatedEndpoints(emulator) } })
       try {
         const result = await signIn(testApp, 'google', 'google-oauth2', googleRoutes)
         assert.equal(result.status, 201, JSON.stringify(result.body))
@@ -265,7 +254,7 @@ describe('preset edge cases', () => {
       assert.ok(ALIASES.size >= 12, `${ALIASES.size} aliases`)
       for (const [alias, preset] of ALIASES) {
         const extra = preset === 'apple' ? { clientSecret: undefined, teamId: 'T', keyId: 'K', privateKey: pem } : {}
-        const testApp = await appWith({ [alias]: { endpoints: emulated(emulator), ...extra } })
+        const testApp = await appWith({ [alias]: { endpoints: emulatedEndpoints(emulator), ...extra } })
         try {
           const begin = await testApp.begin(preset)
           assert.equal(begin.statusCode, 200, `${alias}: ${begin.body}`)
@@ -295,7 +284,7 @@ describe('preset edge cases', () => {
     it('is reused until it nears expiry', async () => {
       const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
       const testApp = await appWith({
-        apple: { clientSecret: undefined, teamId: 'TEAM', keyId: 'KEY', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), endpoints: emulated(emulator) }
+        apple: { clientSecret: undefined, teamId: 'TEAM', keyId: 'KEY', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), endpoints: emulatedEndpoints(emulator) }
       })
       try {
         for (let attempt = 0; attempt < 2; attempt++) {

@@ -4,7 +4,7 @@ import { after, before, beforeEach, describe, it } from 'node:test'
 import { jwtVerify } from 'jose'
 import type { Identity } from '../lib/index.js'
 import { buildApp, REDIRECT_URI, type TestApp } from './support/app.js'
-import { ProviderEmulator, type RecordedRequest } from './support/provider-emulator.js'
+import { emulatedEndpoints, ProviderEmulator, type RecordedRequest } from './support/provider-emulator.js'
 
 const CLIENT_ID = 'preset-client'
 const CLIENT_SECRET = 'preset-client-secret-0123456789'
@@ -35,18 +35,6 @@ interface PresetCase {
   check?: (emulator: ProviderEmulator, authorization: Authorization) => void | Promise<void>
 }
 
-/** Endpoint overrides that point every endpoint of a preset at the emulator. */
-function emulated (emulator: ProviderEmulator): Record<string, string> {
-  return {
-    authorizationEndpoint: `${emulator.url}/authorize`,
-    tokenEndpoint: `${emulator.url}/token`,
-    userinfoEndpoint: `${emulator.url}/userinfo`,
-    apiBaseUrl: emulator.url,
-    jwksUri: `${emulator.url}/jwks`,
-    issuer: emulator.url
-  }
-}
-
 function bearer (request: RecordedRequest | undefined): string | undefined {
   return request?.headers.authorization as string | undefined
 }
@@ -75,7 +63,7 @@ const cases: PresetCase[] = [
   {
     title: 'google maps the id_token and userinfo',
     name: 'google',
-    options: (emulator) => ({ endpoints: emulated(emulator), authorizationParams: { access_type: 'offline', hd: 'example.test' } }),
+    options: (emulator) => ({ endpoints: emulatedEndpoints(emulator), authorizationParams: { access_type: 'offline', hd: 'example.test' } }),
     routes: openIdRoutes(
       { sub: '10769150350006150715113082367', email: 'jane@example.test', email_verified: true },
       { sub: '10769150350006150715113082367', email: 'jane@example.test', email_verified: true, name: 'Jane Doe', given_name: 'Jane', family_name: 'Doe', picture: 'https://lh3.example.test/a/photo.jpg', hd: 'example.test' }
@@ -203,7 +191,7 @@ const cases: PresetCase[] = [
   {
     title: 'apple maps the first sign-in user field and generates the client secret',
     name: 'apple',
-    options: (emulator) => ({ clientSecret: undefined, teamId: 'TEAM123456', keyId: 'KEY1234567', privateKey: APPLE_KEY_PEM, endpoints: emulated(emulator) }),
+    options: (emulator) => ({ clientSecret: undefined, teamId: 'TEAM123456', keyId: 'KEY1234567', privateKey: APPLE_KEY_PEM, endpoints: emulatedEndpoints(emulator) }),
     routes: async (emulator, authorization) => {
       const idToken = await emulator.idToken({
         iss: emulator.url,
@@ -236,7 +224,7 @@ const cases: PresetCase[] = [
   {
     title: 'apple without the user field has no name',
     name: 'apple',
-    options: (emulator) => ({ clientSecret: undefined, teamId: 'TEAM123456', keyId: 'KEY1234567', privateKey: APPLE_KEY_PEM, endpoints: emulated(emulator) }),
+    options: (emulator) => ({ clientSecret: undefined, teamId: 'TEAM123456', keyId: 'KEY1234567', privateKey: APPLE_KEY_PEM, endpoints: emulatedEndpoints(emulator) }),
     routes: async (emulator, authorization) => {
       const idToken = await emulator.idToken({ iss: emulator.url, aud: CLIENT_ID, sub: 'apple-2', nonce: authorization.nonce ?? undefined, email: 'me@example.test', email_verified: false })
       emulator.route('POST /token', () => tokenAnswer({ id_token: idToken }))
@@ -246,7 +234,7 @@ const cases: PresetCase[] = [
   {
     title: 'facebook reads /me with explicit fields and appsecret_proof',
     name: 'facebook',
-    options: (emulator) => ({ endpoints: emulated(emulator) }),
+    options: (emulator) => ({ endpoints: emulatedEndpoints(emulator) }),
     routes: (emulator) => {
       emulator.route('POST /token', () => tokenAnswer())
       emulator.route('GET /me', () => ({
@@ -268,7 +256,7 @@ const cases: PresetCase[] = [
   {
     title: 'facebook account without email maps to null',
     name: 'facebook',
-    options: (emulator) => ({ endpoints: emulated(emulator) }),
+    options: (emulator) => ({ endpoints: emulatedEndpoints(emulator) }),
     routes: (emulator) => {
       emulator.route('POST /token', () => tokenAnswer())
       emulator.route('GET /me', () => ({ id: '42', name: 'Phone Only' }))
@@ -278,7 +266,7 @@ const cases: PresetCase[] = [
   {
     title: 'discord verified email',
     name: 'discord',
-    options: (emulator) => ({ endpoints: emulated(emulator) }),
+    options: (emulator) => ({ endpoints: emulatedEndpoints(emulator) }),
     routes: (emulator) => {
       emulator.route('POST /token', () => tokenAnswer({ scope: 'identify email' }))
       emulator.route('GET /users/@me', () => ({ id: '80351110224678912', username: 'nelly', global_name: 'Nelly', discriminator: '0', avatar: 'a_8342729096ea3675442027381ff50dfe', email: 'nelly@example.test', verified: true }))
@@ -291,7 +279,7 @@ const cases: PresetCase[] = [
   {
     title: 'discord unverified email',
     name: 'discord',
-    options: (emulator) => ({ endpoints: emulated(emulator) }),
+    options: (emulator) => ({ endpoints: emulatedEndpoints(emulator) }),
     routes: (emulator) => {
       emulator.route('POST /token', () => tokenAnswer())
       emulator.route('GET /users/@me', () => ({ id: '1', username: 'fresh', avatar: null, email: 'fresh@example.test', verified: false }))
@@ -301,7 +289,7 @@ const cases: PresetCase[] = [
   {
     title: 'linkedin through OpenID Connect',
     name: 'linkedin',
-    options: (emulator) => ({ endpoints: emulated(emulator) }),
+    options: (emulator) => ({ endpoints: emulatedEndpoints(emulator) }),
     routes: openIdRoutes(
       { sub: '782bbtaQ', email: 'li@example.test', email_verified: true },
       { sub: '782bbtaQ', name: 'Li Example', given_name: 'Li', family_name: 'Example', picture: 'https://media.example.test/li.jpg', email: 'li@example.test', email_verified: true, locale: { country: 'US', language: 'en' } }
@@ -311,7 +299,7 @@ const cases: PresetCase[] = [
   {
     title: 'twitter without the email scope has no email',
     name: 'twitter',
-    options: (emulator) => ({ endpoints: emulated(emulator) }),
+    options: (emulator) => ({ endpoints: emulatedEndpoints(emulator) }),
     routes: (emulator) => {
       emulator.route('POST /token', () => tokenAnswer({ scope: 'users.read tweet.read' }))
       emulator.route('GET /users/me', () => ({ data: { id: '2244994945', name: 'X Dev', username: 'XDevelopers', profile_image_url: 'https://pbs.example.test/x.jpg' } }))
@@ -326,7 +314,7 @@ const cases: PresetCase[] = [
   {
     title: 'twitter with users.email takes the confirmed email',
     name: 'twitter',
-    options: (emulator) => ({ endpoints: emulated(emulator), scope: ['users.read', 'tweet.read', 'users.email'] }),
+    options: (emulator) => ({ endpoints: emulatedEndpoints(emulator), scope: ['users.read', 'tweet.read', 'users.email'] }),
     routes: (emulator) => {
       emulator.route('POST /token', () => tokenAnswer({ scope: 'users.read tweet.read users.email' }))
       emulator.route('GET /users/me', () => ({ data: { id: '2244994945', name: 'X Dev', username: 'XDevelopers', confirmed_email: 'dev@x.example.test' } }))
@@ -336,7 +324,7 @@ const cases: PresetCase[] = [
   {
     title: 'slack through OpenID Connect',
     name: 'slack',
-    options: (emulator) => ({ endpoints: emulated(emulator) }),
+    options: (emulator) => ({ endpoints: emulatedEndpoints(emulator) }),
     routes: openIdRoutes(
       { sub: 'U0R7JM', 'https://slack.com/team_id': 'T0R7GR' },
       { ok: true, sub: 'U0R7JM', 'https://slack.com/user_id': 'U0R7JM', 'https://slack.com/team_id': 'T0R7GR', email: 'krane@example.test', email_verified: true, name: 'krane', given_name: 'Bront', family_name: 'Labradoodle', picture: 'https://secure.example.test/avatar.jpg' }
@@ -346,7 +334,7 @@ const cases: PresetCase[] = [
   {
     title: 'bitbucket takes the uuid and the confirmed primary email',
     name: 'bitbucket',
-    options: (emulator) => ({ endpoints: emulated(emulator) }),
+    options: (emulator) => ({ endpoints: emulatedEndpoints(emulator) }),
     routes: (emulator) => {
       emulator.route('POST /token', () => tokenAnswer({ scopes: 'account email' }))
       emulator.route('GET /user', () => ({ uuid: '{d301aafa-d676-4ee0-88be-962be7417567}', account_id: '557058:b1b1', username: 'tutorials', display_name: 'Tutorials Account', nickname: 'tutorials', links: { avatar: { href: 'https://bitbucket.example.test/avatar.png' } } }))
@@ -360,7 +348,7 @@ const cases: PresetCase[] = [
   {
     title: 'spotify email is never verified',
     name: 'spotify',
-    options: (emulator) => ({ endpoints: emulated(emulator) }),
+    options: (emulator) => ({ endpoints: emulatedEndpoints(emulator) }),
     routes: (emulator) => {
       emulator.route('POST /token', () => tokenAnswer())
       emulator.route('GET /me', () => ({ id: 'wizzler', display_name: 'Wizzler', email: 'wizzler@example.test', images: [{ url: 'https://i.example.test/w.jpg', height: 300, width: 300 }] }))
@@ -370,7 +358,7 @@ const cases: PresetCase[] = [
   {
     title: 'twitch asks for its claims by name',
     name: 'twitch',
-    options: (emulator) => ({ endpoints: emulated(emulator) }),
+    options: (emulator) => ({ endpoints: emulatedEndpoints(emulator) }),
     routes: async (emulator, authorization) => {
       const idToken = await emulator.idToken({ iss: emulator.url, aud: CLIENT_ID, sub: '713936733', nonce: authorization.nonce ?? undefined, preferred_username: 'twitchdev', email: 'dev@twitch.example.test', email_verified: true, picture: 'https://static.example.test/p.png' })
       emulator.route('POST /token', () => tokenAnswer({ id_token: idToken, scope: ['openid', 'user:read:email'] }))
@@ -385,7 +373,7 @@ const cases: PresetCase[] = [
   {
     title: 'vkontakte takes the email from the token answer',
     name: 'vkontakte',
-    options: (emulator) => ({ endpoints: emulated(emulator) }),
+    options: (emulator) => ({ endpoints: emulatedEndpoints(emulator) }),
     routes: (emulator) => {
       emulator.route('POST /token', () => tokenAnswer({ user_id: 66748, email: 'durov@example.test' }))
       emulator.route('GET /users.get', () => ({ response: [{ id: 66748, first_name: 'Pavel', last_name: 'Durov', screen_name: 'durov', photo_200: 'https://sun.example.test/p.jpg' }] }))
@@ -395,7 +383,7 @@ const cases: PresetCase[] = [
   {
     title: 'yandex uses the OAuth authorization scheme',
     name: 'yandex',
-    options: (emulator) => ({ endpoints: emulated(emulator) }),
+    options: (emulator) => ({ endpoints: emulatedEndpoints(emulator) }),
     routes: (emulator) => {
       emulator.route('POST /token', () => tokenAnswer())
       emulator.route('GET /info', () => ({ id: '1000034426', login: 'ivan', default_email: 'ivan@yandex.example', first_name: 'Ivan', last_name: 'Ivanov', display_name: 'ivan', real_name: 'Ivan Ivanov', default_avatar_id: '131652443', is_avatar_empty: false }))
@@ -408,7 +396,7 @@ const cases: PresetCase[] = [
   {
     title: 'epicgames has no email',
     name: 'epicgames',
-    options: (emulator) => ({ endpoints: emulated(emulator) }),
+    options: (emulator) => ({ endpoints: emulatedEndpoints(emulator) }),
     routes: (emulator) => {
       emulator.route('POST /token', () => tokenAnswer({ account_id: '7f1a2b3c' }))
       emulator.route('GET /userInfo', () => ({ sub: '7f1a2b3c', preferred_username: 'EpicPlayer' }))
@@ -418,7 +406,7 @@ const cases: PresetCase[] = [
   {
     title: 'reddit has no email and strips the icon query',
     name: 'reddit',
-    options: (emulator) => ({ endpoints: emulated(emulator) }),
+    options: (emulator) => ({ endpoints: emulatedEndpoints(emulator) }),
     routes: (emulator) => {
       emulator.route('POST /token', () => tokenAnswer())
       emulator.route('GET /api/v1/me', () => ({ id: 'abc12', name: 'spez', icon_img: 'https://styles.example.test/icon.png?width=256&amp;s=abc', has_verified_email: true }))
@@ -432,7 +420,7 @@ const cases: PresetCase[] = [
   {
     title: 'zoom verified flag is an integer',
     name: 'zoom',
-    options: (emulator) => ({ endpoints: emulated(emulator) }),
+    options: (emulator) => ({ endpoints: emulatedEndpoints(emulator) }),
     routes: (emulator) => {
       emulator.route('POST /token', () => tokenAnswer())
       emulator.route('GET /users/me', () => ({ id: 'KDcuGIm1QgePTO8WbOqwIQ', first_name: 'Jill', last_name: 'Chill', display_name: 'Jill Chill', email: 'jill@example.test', verified: 1, pic_url: 'https://zoom.example.test/p.jpg' }))
@@ -445,7 +433,7 @@ const cases: PresetCase[] = [
   {
     title: 'dropbox posts to get_current_account',
     name: 'dropbox',
-    options: (emulator) => ({ endpoints: emulated(emulator) }),
+    options: (emulator) => ({ endpoints: emulatedEndpoints(emulator) }),
     routes: (emulator) => {
       emulator.route('POST /token', () => tokenAnswer({ account_id: 'dbid:AAH4f99T0taONIb-OurWxbNQ6ywGRopQngc' }))
       emulator.route('POST /users/get_current_account', () => ({ account_id: 'dbid:AAH4f99T0taONIb-OurWxbNQ6ywGRopQngc', name: { given_name: 'Franz', surname: 'Ferdinand', display_name: 'Franz Ferdinand (Personal)' }, email: 'franz@example.test', email_verified: true, profile_photo_url: 'https://dl.example.test/photo' }))
@@ -455,7 +443,7 @@ const cases: PresetCase[] = [
   {
     title: 'atlassian asks for the API audience',
     name: 'atlassian',
-    options: (emulator) => ({ endpoints: emulated(emulator) }),
+    options: (emulator) => ({ endpoints: emulatedEndpoints(emulator) }),
     routes: (emulator) => {
       emulator.route('POST /token', () => tokenAnswer({ scope: 'read:me' }))
       emulator.route('GET /me', () => ({ account_id: '5b10ac8d82e05b22cc7d4ef5', email: 'mia@example.test', name: 'Mia Krystof', nickname: 'mia', picture: 'https://avatar.example.test/mia.png', account_status: 'active' }))
@@ -469,7 +457,7 @@ const cases: PresetCase[] = [
   {
     title: 'notion takes the owner from the token answer',
     name: 'notion',
-    options: (emulator) => ({ endpoints: emulated(emulator) }),
+    options: (emulator) => ({ endpoints: emulatedEndpoints(emulator) }),
     routes: (emulator) => {
       emulator.route('POST /token', () => tokenAnswer({
         bot_id: 'b1',
@@ -486,7 +474,7 @@ const cases: PresetCase[] = [
   {
     title: 'vatsim maps the cid',
     name: 'vatsim',
-    options: (emulator) => ({ endpoints: emulated(emulator) }),
+    options: (emulator) => ({ endpoints: emulatedEndpoints(emulator) }),
     routes: (emulator) => {
       emulator.route('POST /token', () => tokenAnswer())
       emulator.route('GET /api/user', () => ({ data: { cid: 1234567, personal: { name_first: 'Web', name_last: 'Two', name_full: 'Web Two', email: 'auth.dev2@vatsim.example' } } }))

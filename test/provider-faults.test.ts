@@ -3,24 +3,13 @@ import { createServer } from 'node:net'
 import { after, before, beforeEach, describe, it } from 'node:test'
 import { MemoryStateStore, type StateRecord, type StateStore, StoreUnavailableError } from '../lib/index.js'
 import { buildApp, type TestApp } from './support/app.js'
-import { ProviderEmulator } from './support/provider-emulator.js'
+import { emulatedEndpoints, ProviderEmulator } from './support/provider-emulator.js'
 
 const CLIENT_ID = 'fault-client'
 const CLIENT_SECRET = 'fault-client-secret-0123456789'
 const PROVIDER_FAILED = { detail: 'The sign-in provider failed to respond correctly. Try again later.' }
 
 const sleep = async (ms: number): Promise<void> => await new Promise((resolve) => setTimeout(resolve, ms))
-
-function emulated (emulator: ProviderEmulator, jwksPath = '/jwks'): Record<string, string> {
-  return {
-    authorizationEndpoint: `${emulator.url}/authorize`,
-    tokenEndpoint: `${emulator.url}/token`,
-    userinfoEndpoint: `${emulator.url}/userinfo`,
-    apiBaseUrl: emulator.url,
-    jwksUri: `${emulator.url}${jwksPath}`,
-    issuer: emulator.url
-  }
-}
 
 describe('provider faults', () => {
   const emulator = new ProviderEmulator()
@@ -39,7 +28,7 @@ describe('provider faults', () => {
   it('slow token endpoint times out with 502', async () => {
     const testApp = await buildApp({
       providerTimeoutMs: 300,
-      providers: { discord: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, endpoints: emulated(emulator) } }
+      providers: { discord: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, endpoints: emulatedEndpoints(emulator) } }
     })
     try {
       const { state } = await beginState(testApp, 'discord')
@@ -62,7 +51,7 @@ describe('provider faults', () => {
   it('token endpoint that drips its body times out once', async () => {
     const testApp = await buildApp({
       providerTimeoutMs: 400,
-      providers: { discord: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, endpoints: emulated(emulator) } }
+      providers: { discord: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, endpoints: emulatedEndpoints(emulator) } }
     })
     try {
       const { state } = await beginState(testApp, 'discord')
@@ -91,7 +80,7 @@ describe('provider faults', () => {
     const port = (closed.address() as { port: number }).port
     await new Promise<void>((resolve) => closed.close(() => resolve()))
     const testApp = await buildApp({
-      providers: { discord: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, endpoints: { ...emulated(emulator), tokenEndpoint: `http://127.0.0.1:${port}/token` } } }
+      providers: { discord: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, endpoints: { ...emulatedEndpoints(emulator), tokenEndpoint: `http://127.0.0.1:${port}/token` } } }
     })
     try {
       const { state } = await beginState(testApp, 'discord')
@@ -105,7 +94,7 @@ describe('provider faults', () => {
 
   it('reset connections give 502', async () => {
     const testApp = await buildApp({
-      providers: { discord: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, endpoints: emulated(emulator) } }
+      providers: { discord: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, endpoints: emulatedEndpoints(emulator) } }
     })
     try {
       for (const broken of ['POST /token', 'GET /users/@me']) {
@@ -128,7 +117,7 @@ describe('provider faults', () => {
 
   it('JWKS endpoint failure gives 502', async () => {
     const testApp = await buildApp({
-      providers: { google: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, endpoints: emulated(emulator, '/broken-jwks') } }
+      providers: { google: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, endpoints: emulatedEndpoints(emulator, '/broken-jwks') } }
     })
     try {
       const { state, nonce } = await beginState(testApp, 'google')
@@ -148,7 +137,7 @@ describe('provider faults', () => {
       discoveryRetrySeconds: 0.2,
       providers: {
         corp: { type: 'oidc', issuer: emulator.url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
-        discord: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, endpoints: emulated(emulator) }
+        discord: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, endpoints: emulatedEndpoints(emulator) }
       }
     })
     try {
@@ -192,7 +181,7 @@ describe('provider faults', () => {
 
   it('pkce false sends no challenge and no verifier', async () => {
     const testApp = await buildApp({
-      providers: { spotify: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, pkce: false, endpoints: emulated(emulator) } }
+      providers: { spotify: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, pkce: false, endpoints: emulatedEndpoints(emulator) } }
     })
     try {
       const { state, url } = await beginState(testApp, 'spotify')
@@ -212,7 +201,7 @@ describe('provider faults', () => {
     for (const method of ['client_secret_basic', 'client_secret_post'] as const) {
       emulator.reset()
       const testApp = await buildApp({
-        providers: { spotify: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, tokenEndpointAuthMethod: method, endpoints: emulated(emulator) } }
+        providers: { spotify: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, tokenEndpointAuthMethod: method, endpoints: emulatedEndpoints(emulator) } }
       })
       try {
         const { state } = await beginState(testApp, 'spotify')
@@ -239,7 +228,7 @@ describe('provider faults', () => {
   it('plain OAuth 2.0 provider ignores an id_token', async () => {
     const identities: Array<{ idToken: string | null }> = []
     const testApp = await buildApp({
-      providers: { spotify: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, endpoints: emulated(emulator) } },
+      providers: { spotify: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, endpoints: emulatedEndpoints(emulator) } },
       resolveUser: async (identity) => {
         identities.push(identity.tokens)
         return { id: identity.uid }
@@ -276,7 +265,7 @@ describe('state store failures on POST', () => {
     await emulator.start()
     const testApp = await buildApp({
       stateStore: new FailingTakeStore(),
-      providers: { spotify: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, endpoints: emulated(emulator) } }
+      providers: { spotify: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, endpoints: emulatedEndpoints(emulator) } }
     })
     try {
       const begin = await testApp.begin('spotify')
@@ -296,7 +285,7 @@ describe('state store failures on POST', () => {
     const emulator = new ProviderEmulator()
     await emulator.start()
     const testApp = await buildApp({
-      providers: { spotify: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, endpoints: emulated(emulator) } },
+      providers: { spotify: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, endpoints: emulatedEndpoints(emulator) } },
       resolveUser: async () => {
         throw Object.assign(new Error('database said no'), { statusCode: 403 })
       }

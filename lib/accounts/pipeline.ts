@@ -30,9 +30,9 @@ export interface AccountsResult {
 const MAX_ATTEMPTS = 3
 
 /**
- * Builds the sign-in pipeline: find the user linked to the provider account; otherwise link by a
- * verified email when allowed; otherwise create the user with the account. Then refresh the
- * account's tokens and last login.
+ * Builds the sign-in pipeline. It finds the user linked to the provider account, or links the
+ * account by a verified email when allowed, or creates the user with the account. Then it
+ * refreshes the account's tokens and last login.
  */
 export function createAccountsPipeline (options: AccountsOptions): (identity: Identity, request: FastifyRequest) => Promise<AccountsResult> {
   const adapter = checkAdapter(options.adapter)
@@ -75,7 +75,7 @@ export function createAccountsPipeline (options: AccountsOptions): (identity: Id
         // A concurrent first sign-in of this identity may have created the user since the lookup above.
         const linkedMeanwhile = await adapter.findUserByAccount(identity.provider, identity.uid)
         if (linkedMeanwhile !== null) return { user: linkedMeanwhile, created: false }
-        // An unverified email proves nothing, and linking on it would hand the account to whoever typed it.
+        // An unverified email proves nothing, so linking on it would hand the account to anyone who typed it.
         if (!identity.emailVerified || !associateByEmail) {
           throw new SignInError('EMAIL_IN_USE', 'An account with this email already exists. Sign in the way you signed in before.', {
             reason: identity.emailVerified ? 'verified email matches a user, and associateByEmail is off' : 'unverified email matches a user'

@@ -42,20 +42,26 @@ const CLIENT_CONFIGURATION_ERRORS = new Set([
 export class TokenClient {
   readonly #endpoints: TokenEndpoints
   readonly #options: TokenClientOptions
-  readonly #authorizeClient: AuthorizationCode
   // The client for the current secret. A new one is built when a rotating secret changes.
   #exchangeClient: { secret: string, client: AuthorizationCode } | null = null
 
   constructor (endpoints: TokenEndpoints, options: TokenClientOptions) {
     this.#endpoints = endpoints
     this.#options = options
-    // Authorization URLs carry no secret, so this client never has one.
-    this.#authorizeClient = this.#createClient('')
   }
 
-  /** Builds an authorization URL. `extraParams` come first so that none can replace a protocol parameter. */
+  /**
+   * Builds an authorization URL with the parameters simple-oauth2 would set, in one pass: its
+   * `authorizeURL` sets them one by one on a URL object, which took a tenth of a GET's CPU time.
+   * `extraParams` come first, so that none can replace a protocol parameter.
+   */
   authorizeUrl (params: Record<string, string>, extraParams: Record<string, string>): string {
-    return this.#authorizeClient.authorizeURL({ ...extraParams, ...params } as unknown as Parameters<AuthorizationCode['authorizeURL']>[0])
+    const merged: Record<string, string> = { ...extraParams, client_id: this.#options.clientId, ...params }
+    let query = ''
+    for (const name of Object.keys(merged)) {
+      query += `${query === '' ? '' : '&'}${encodeURIComponent(name)}=${encodeURIComponent(merged[name] as string)}`
+    }
+    return `${this.#endpoints.authorizationEndpoint}${this.#endpoints.authorizationEndpoint.includes('?') ? '&' : '?'}${query}`
   }
 
   async #clientForExchange (): Promise<AuthorizationCode> {
@@ -101,6 +107,8 @@ export class TokenClient {
     let raw: unknown
     let timer: NodeJS.Timeout | undefined
     // Wreck applies its timeout to the headers and again to the body, so one deadline bounds both.
+    // NOTE: Wreck's default agents open a new connection for each token request. simple-oauth2
+    // deep-copies request options, so a keep-alive agent passed here breaks after its first use.
     // NOTE: Wreck takes no AbortSignal, so after the deadline the request runs on until Wreck's own
     // timeout closes it. The sign-in has failed with 502 by then.
     const deadline = new Promise<never>((_resolve, reject) => {

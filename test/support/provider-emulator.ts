@@ -87,3 +87,15 @@ export class ProviderEmulator {
     await this.#server.close()
   }
 }
+
+/** Endpoint overrides that point every endpoint of a preset at the emulator, JWKS at `jwksPath`. */
+export function emulatedEndpoints (emulator: ProviderEmulator, jwksPath = '/jwks'): Record<string, string> {
+  return {
+    authorizationEndpoint: `${emulator.url}/authorize`,
+    tokenEndpoint: `${emulator.url}/token`,
+    userinfoEndpoint: `${emulator.url}/userinfo`,
+    apiBaseUrl: emulator.url,
+    jwksUri: `${emulator.url}${jwksPath}`,
+    issuer: emulator.url
+  }
+}

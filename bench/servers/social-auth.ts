@@ -1,0 +1,28 @@
+// The plugin itself, with RedisStateStore or MemoryStateStore (BENCH_STORE=redis|memory).
+import Fastify from 'fastify'
+import { Redis } from 'ioredis'
+import socialAuth, { MemoryStateStore, RedisStateStore } from '../../lib/index.js'
+import { announce, CLIENT_ID, CLIENT_SECRET, ISSUER, KEY_PREFIX, PORT, REDIRECT_URI, REDIS_URL } from './shared.js'
+
+const useRedis = process.env.BENCH_STORE !== 'memory'
+const memoryStore = new MemoryStateStore({ maxEntries: 2_000_000 })
+const app = Fastify()
+await app.register(socialAuth, {
+  redirectUris: [REDIRECT_URI],
+  stateStore: useRedis ? new RedisStateStore(new Redis(REDIS_URL), { keyPrefix: `${KEY_PREFIX}state:` }) : memoryStore,
+  providers: { bench: { type: 'oidc', issuer: ISSUER, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET } },
+  resolveUser: async (identity) => ({ id: identity.uid }),
+  jwt: { secret: 'bench-jwt-secret-0123456789abcdef0123456789' }
+})
+// Fills the memory store with pending states, to measure GET with many of them.
+app.post('/bench/fill', async (request) => {
+  const { count } = request.body as { count: number }
+  const record = { provider: 'bench', redirectUri: REDIRECT_URI, codeVerifier: 'v'.repeat(43), nonce: 'n'.repeat(43), createdAt: Date.now(), bindingChallenge: null, cookieHash: null }
+  for (let index = 0; index < count; index++) await memoryStore.save(`fill-${index}-${Math.random()}`, record, 600_000)
+  return { size: memoryStore.size, heapUsed: process.memoryUsage().heapUsed }
+})
+app.get('/bench/heap', async () => {
+  globalThis.gc?.()
+  return { size: memoryStore.size, heapUsed: process.memoryUsage().heapUsed }
+})
+announce(await app.listen({ port: PORT, host: '127.0.0.1' }))
