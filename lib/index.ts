@@ -149,7 +149,8 @@ const socialAuth: FastifyPluginAsync<SocialAuthOptions> = async (fastify: Fastif
       issueToken,
       tokenStrategy,
       bindingCookie: binding.cookie === null ? null : { secure: binding.cookie.secure, maxAgeSeconds: Math.ceil(stateTtlMs / 1000) },
-      routeConfig: checkRouteConfig(options.routeConfig)
+      routeConfig: checkRouteConfig(options.routeConfig),
+      hasPrefix: typeof options.prefix === 'string' && options.prefix !== '' && options.prefix !== '/'
     })
   }, { prefix: options.prefix })
 }

@@ -23,6 +23,8 @@ export interface RouteOptions {
   bindingCookie: { secure: boolean, maxAgeSeconds: number } | null
   /** Route `config` of GET and POST, for other plugins such as @fastify/rate-limit. */
   routeConfig: { get?: Record<string, unknown>, post?: Record<string, unknown> }
+  /** True when the plugin has a route prefix of its own, under which it may answer unknown URLs. */
+  hasPrefix: boolean
 }
 
 /** Largest POST body accepted. A code and a state fit many times over. */
@@ -48,6 +50,11 @@ export async function registerRoutes (instance: FastifyInstance, options: RouteO
   const ajv = createValidator()
   instance.setValidatorCompiler(({ schema }) => ajv.compile(schema))
   instance.setErrorHandler(handleError)
+  // Under its own prefix the plugin answers unknown URLs and methods too: DRF-shaped and never
+  // echoing the URL, whose query string may carry a code and a state.
+  if (options.hasPrefix) {
+    instance.setNotFoundHandler(async (_request, reply) => await reply.code(404).send({ detail: 'Not found.' }))
+  }
 
   // A POST without a body carries its fields in the query string, as djoser front ends send them.
   const jsonParser = instance.getDefaultJsonParser('error', 'error')

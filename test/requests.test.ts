@@ -264,6 +264,13 @@ describe('plugin registration', () => {
       // The plugin's error handler and headers stay inside its own routes.
       const health = await app.inject({ url: '/health' })
       assert.equal(health.headers['cache-control'], undefined)
+      const unknown = await app.inject({ method: 'POST', url: '/auth/o/local//', query: { code: 'secret-code', state: 'secret-state' } })
+      assert.equal(unknown.statusCode, 404)
+      assert.deepEqual(unknown.json(), { detail: 'Not found.' })
+      assert.equal(unknown.headers['cache-control'], 'no-store')
+      assert.ok(!unknown.body.includes('secret-code'), 'the URL is not echoed')
+      const outside = await app.inject({ url: '/elsewhere' })
+      assert.notDeepEqual(outside.json(), { detail: 'Not found.' }, 'URLs outside the prefix keep the host behavior')
       assert.equal(typeof app.socialAuth.stateStore.take, 'function')
       assert.deepEqual(app.socialAuth.providers, ['local'])
     } finally {
