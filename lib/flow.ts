@@ -80,6 +80,11 @@ export class SignInFlow {
     this.#options = options
   }
 
+  /** Names under which providers answer, aliases included. */
+  providerNames (): string[] {
+    return [...this.#options.providers.keys()]
+  }
+
   provider (name: string): Provider {
     const provider = this.#options.providers.get(name)
     if (provider === undefined) throw new ProviderNotFoundError()

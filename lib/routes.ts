@@ -1,6 +1,6 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify'
 import {
-  AuthorizationQuery, AuthorizationResponse, CompleteBody, CustomTokenResponse, DetailErrorResponse, ProviderParams,
+  AuthorizationQuery, AuthorizationResponse, CompleteBody, CustomTokenResponse, DetailErrorResponse, describedResponse, providerParamsFor,
   TokenPairResponse, TokenResponse, ValidationErrorResponse, type AuthorizationQueryType, type CompleteBodyType, type ProviderParamsType
 } from '../schemas/index.js'
 import { handleError } from './error-handler.js'
@@ -31,14 +31,14 @@ export interface RouteOptions {
 export const BODY_LIMIT_BYTES = 16 * 1024
 
 const ERROR_RESPONSES = {
-  400: ValidationErrorResponse,
-  404: DetailErrorResponse,
-  413: DetailErrorResponse,
-  415: DetailErrorResponse,
-  429: DetailErrorResponse,
-  500: DetailErrorResponse,
-  502: DetailErrorResponse,
-  503: DetailErrorResponse
+  400: describedResponse(ValidationErrorResponse, 'Invalid input, or a sign-in refused: errors per field, or under `non_field_errors`.'),
+  404: describedResponse(DetailErrorResponse, 'Provider not configured.'),
+  413: describedResponse(DetailErrorResponse, 'Body over 16 KiB.'),
+  415: describedResponse(DetailErrorResponse, 'Content type other than JSON or form.'),
+  429: describedResponse(DetailErrorResponse, 'Rate limit of `routeConfig` reached.'),
+  500: describedResponse(DetailErrorResponse, 'Error in the host\'s own code.'),
+  502: describedResponse(DetailErrorResponse, 'Provider unreachable, too slow, or answering something unusable.'),
+  503: describedResponse(DetailErrorResponse, 'State store unavailable; see `Retry-After`.')
 }
 
 /**
@@ -74,15 +74,25 @@ export async function registerRoutes (instance: FastifyInstance, options: RouteO
     reply.header('cache-control', 'no-store')
   })
 
+  const params = providerParamsFor(flow.providerNames())
   const getSchema = {
-    params: ProviderParams,
+    tags: ['social-auth'],
+    operationId: 'socialAuthBegin',
+    summary: 'Start a social sign-in',
+    description: 'Stores a single-use state for the provider and returns the URL to send the browser to.',
+    params,
     querystring: AuthorizationQuery,
     response: { 200: AuthorizationResponse, ...ERROR_RESPONSES }
   }
   const postSchema = {
-    params: ProviderParams,
+    tags: ['social-auth'],
+    operationId: 'socialAuthComplete',
+    summary: 'Complete a social sign-in',
+    description: 'Uses up the state, exchanges the code with the provider, verifies the identity and returns a token for the app\'s user. ' +
+      'The fields may also come in the query string.',
+    params,
     body: CompleteBody,
-    response: { 201: tokenResponseSchema(options.tokenStrategy), ...ERROR_RESPONSES }
+    response: { 201: describedResponse(tokenResponseSchema(options.tokenStrategy), 'Signed in.'), ...ERROR_RESPONSES }
   }
 
   // An unknown provider is a 404 before any field is validated.
@@ -96,8 +106,10 @@ export async function registerRoutes (instance: FastifyInstance, options: RouteO
   const urls = ignoresTrailingSlash ? ['/o/:provider/'] : ['/o/:provider/', '/o/:provider']
 
   for (const url of urls) {
+    // The form without the trailing slash is the same operation, so the OpenAPI document shows it once.
+    const hide = url !== '/o/:provider/'
     instance.get<{ Params: ProviderParamsType, Querystring: AuthorizationQueryType }>(url, {
-      schema: getSchema,
+      schema: (hide ? { ...getSchema, hide, operationId: undefined } : getSchema) as FastifySchema,
       // A HEAD request would store a state like a GET, for a link checker or a prefetcher.
       exposeHeadRoute: false,
       config: options.routeConfig.get ?? {},
@@ -112,7 +124,7 @@ export async function registerRoutes (instance: FastifyInstance, options: RouteO
     })
 
     instance.post<{ Params: ProviderParamsType, Body: CompleteBodyType }>(url, {
-      schema: postSchema,
+      schema: (hide ? { ...postSchema, hide, operationId: undefined } : postSchema) as FastifySchema,
       bodyLimit: BODY_LIMIT_BYTES,
       logSerializers: { req: serializeRequestWithoutQuery },
       config: options.routeConfig.post ?? {},

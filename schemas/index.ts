@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
 
 // RFC 6749 appendix A: codes and states are printable ASCII. Emptiness is minLength's to report.
 const VSCHAR = '^[\\x20-\\x7E]*$'
@@ -8,12 +8,20 @@ export const ProviderParams = Type.Object({
   provider: Type.String({ description: 'Name of a configured provider, such as `google` or `corp`.' })
 }, { $id: 'SocialAuthProviderParams' })
 
+/** Path parameters with the configured provider names as an enum, for one registration's routes and OpenAPI document. */
+export function providerParamsFor (names: string[]): typeof ProviderParams {
+  return Type.Object({
+    provider: Type.String({ enum: names, description: 'Name of a configured provider, such as `google` or `corp`.', examples: names.slice(0, 1) })
+  }) as unknown as typeof ProviderParams
+}
+
 /** GET query: where the provider sends the browser back, and optional extra scopes. */
 export const AuthorizationQuery = Type.Object({
   redirect_uri: Type.String({
     minLength: 1,
     maxLength: 2048,
-    description: 'Front-end page the provider redirects to. Must equal one of the configured redirect URIs exactly.'
+    description: 'Front-end page the provider redirects to. Must equal one of the configured redirect URIs exactly.',
+    examples: ['https://app.example.com/auth/callback']
   }),
   scope: Type.Optional(Type.String({
     maxLength: 1024,
@@ -27,8 +35,11 @@ export const AuthorizationQuery = Type.Object({
 
 /** GET 200 body. */
 export const AuthorizationResponse = Type.Object({
-  authorization_url: Type.String({ description: 'URL to send the browser to.' })
-}, { $id: 'SocialAuthAuthorizationResponse' })
+  authorization_url: Type.String({
+    description: 'URL to send the browser to.',
+    examples: ['https://accounts.google.com/o/oauth2/v2/auth?response_type=code&client_id=…&state=…&code_challenge=…&code_challenge_method=S256&nonce=…']
+  })
+}, { $id: 'SocialAuthAuthorizationResponse', description: 'The authorization URL.' })
 
 /**
  * POST input, from the JSON or form body merged over the query string. Other parameters that a
@@ -89,8 +100,14 @@ export const ValidationErrorResponse = Type.Record(Type.String(), Type.Array(Typ
 
 /** 404, 413, 415, 500, 502 and 503 body. */
 export const DetailErrorResponse = Type.Object({
-  detail: Type.String()
+  detail: Type.String({ examples: ['Provider not found.'] })
 }, { $id: 'SocialAuthDetailError' })
+
+/** A response schema with its own description, for the OpenAPI document; the copy has no `$id`. */
+export function describedResponse<T extends TSchema> (schema: T, description: string): T {
+  const { $id: _id, ...rest } = schema
+  return { ...rest, description } as unknown as T
+}
 
 export type ProviderParamsType = Static<typeof ProviderParams>
 export type AuthorizationQueryType = Static<typeof AuthorizationQuery>
