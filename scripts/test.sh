@@ -7,5 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-redis.sh
 bash scripts/ensure-postgres.sh
 npm run --silent lint
+# The type tests and the exports test import the package by name, which resolves to dist/.
+npm run --silent build
 npm run --silent typecheck
 node --import tsx --test --test-concurrency=1 test/*.test.ts
