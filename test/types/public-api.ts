@@ -25,7 +25,7 @@ await app.register(socialAuth, {
 
 // @ts-expect-error providers is required
 const missingProviders: SocialAuthOptions = { resolveUser: async () => null }
-void missingProviders
+export { missingProviders }
 
 // Module augmentation: the decoration is typed.
 expectTypeOf(app.socialAuth.providers).toEqualTypeOf<readonly string[]>()
@@ -46,7 +46,7 @@ const customStore: StateStore = {
   save: async () => {},
   take: async () => null
 }
-void customStore
+export { customStore }
 
 // Token strategies and errors.
 expectTypeOf<IssueToken>().returns.toEqualTypeOf<Record<string, unknown> | Promise<Record<string, unknown>>>()
