@@ -1,5 +1,4 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import { randomBytesFromPool } from './random.js'
 import { ProviderNotFoundError, SignInError, ValidationError } from './errors.js'
 import type { Identity } from './identity.js'
 import type { Provider } from './providers/types.js'
@@ -80,6 +79,12 @@ export class SignInFlow {
     this.#options = options
   }
 
+  /** Names the binding cookie of the sign-in with this state, or returns null when the cookie binding is off. */
+  bindingCookieFor (state: string): string | null {
+    const base = this.#options.binding.cookieName
+    return base === null ? null : bindingCookieName(base, stateKey(state))
+  }
+
   /** Names under which providers answer, aliases included. */
   providerNames (): string[] {
     return [...this.#options.providers.keys()]
@@ -106,7 +111,7 @@ export class SignInFlow {
     await provider.prepare()
 
     // 96 random bytes: 256 bits each for the state, the PKCE verifier and the nonce.
-    const random = randomBytesFromPool(96)
+    const random = randomBytes(96)
     const state = random.subarray(0, 32).toString('base64url')
     const codeVerifier = provider.pkce ? random.subarray(32, 64).toString('base64url') : null
     const nonce = provider.openid ? random.subarray(64, 96).toString('base64url') : null

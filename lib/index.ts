@@ -59,7 +59,12 @@ export interface BindingConfig {
   /** Every GET must carry `binding_challenge` (unless `cookie` is on), and POST its `binding_verifier`. Default false. */
   required?: boolean
   /** Set an HttpOnly, SameSite=Lax cookie on GET and require it on POST, for front ends on the API's site. Default false. */
-  cookie?: boolean | { name?: string, secure?: boolean }
+  cookie?: boolean | {
+    /** Cookie name. Default `__Host-social_auth_binding`, or `social_auth_binding` when `secure` is false. */
+    name?: string
+    /** Send the Secure attribute. Default true; false only for plain http in local development. */
+    secure?: boolean
+  }
 }
 
 /** Decoration that the plugin adds to the Fastify instance as `socialAuth`. */
@@ -79,6 +84,9 @@ const socialAuth: FastifyPluginAsync<SocialAuthOptions> = async (fastify: Fastif
   if (options === null || typeof options !== 'object') throw new SocialAuthOptionsError('options must be an object')
   rejectUnknownPluginOptions(options as unknown as Record<string, unknown>)
   const resolveUser = buildResolveUser(options)
+  if (options.accounts !== undefined && options.accounts.storeTokens !== false && options.accounts.encryptionKey === undefined) {
+    fastify.log.warn('fastify-social-auth: accounts stores provider tokens in clear; set accounts.encryptionKey, or storeTokens: false')
+  }
   if (options.issueToken !== undefined && typeof options.issueToken !== 'function') {
     throw new SocialAuthOptionsError('issueToken must be a function')
   }
@@ -177,12 +185,15 @@ function checkBinding (binding: BindingConfig | undefined): CheckedBinding {
   const cookie = binding.cookie ?? false
   if (cookie === false) return { required, cookie: null }
   const settings = cookie === true ? {} : cookie
-  const name = settings.name ?? 'social_auth_binding'
+  const secure = settings.secure ?? true
+  if (typeof secure !== 'boolean') throw new SocialAuthOptionsError('binding.cookie.secure must be a boolean')
+  // The __Host- prefix makes browsers refuse the cookie from a sibling subdomain or a plain http page,
+  // which could otherwise plant their own binding cookie.
+  const name = settings.name ?? (secure ? '__Host-social_auth_binding' : 'social_auth_binding')
   if (typeof name !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(name)) {
     throw new SocialAuthOptionsError('binding.cookie.name must be 1 to 64 letters, digits, "_" or "-"')
   }
-  const secure = settings.secure ?? true
-  if (typeof secure !== 'boolean') throw new SocialAuthOptionsError('binding.cookie.secure must be a boolean')
+  if (name.startsWith('__Host-') && !secure) throw new SocialAuthOptionsError('binding.cookie.name with the __Host- prefix needs secure: true')
   return { required, cookie: { name, secure } }
 }
 

@@ -112,6 +112,8 @@ export async function registerRoutes (instance: FastifyInstance, options: RouteO
       schema: (hide ? { ...getSchema, hide, operationId: undefined } : getSchema) as FastifySchema,
       // A HEAD request would store a state like a GET, for a link checker or a prefetcher.
       exposeHeadRoute: false,
+      // NOTE: @fastify/rate-limit keeps one counter per route URL, so without ignoreTrailingSlash the
+      // forms with and without the trailing slash are limited separately: a client gets twice `max`.
       config: options.routeConfig.get ?? {},
       preValidation: requireProvider
     }, async (request, reply) => {
@@ -130,7 +132,13 @@ export async function registerRoutes (instance: FastifyInstance, options: RouteO
       config: options.routeConfig.post ?? {},
       preValidation: [requireProvider, mergeQueryIntoBody]
     }, async (request, reply) => {
-      const { identity } = await flow.complete(request.params.provider, request.body, parseCookies(request.headers.cookie))
+      const cookies = parseCookies(request.headers.cookie)
+      // The binding cookie serves one sign-in, so the answer expires it whatever the outcome.
+      const usedCookie = flow.bindingCookieFor(request.body.state)
+      if (usedCookie !== null && options.bindingCookie !== null && cookies[usedCookie] !== undefined) {
+        reply.header('set-cookie', serializeCookie(usedCookie, '', 0, options.bindingCookie.secure))
+      }
+      const { identity } = await flow.complete(request.params.provider, request.body, cookies)
       const user = await resolveUser(identity, request)
       if (user === null || user === undefined || user === false) {
         throw new SignInError('USER_REJECTED', 'This account is not allowed to sign in.')

@@ -317,7 +317,9 @@ describe('preset edge cases', () => {
       ['client secret with a newline', { google: { clientSecret: 'secret\n' } }, /providers\.google\.clientSecret contains whitespace/],
       ['endpoint override that is not an endpoint', { google: { endpoints: { tokenUrl: 'https://x.example.test' } } }, /tokenUrl is not an endpoint/],
       ['oauth2 without profile mapping', { legacy: { type: 'oauth2', authorizationEndpoint: 'https://a.example.test/authorize', tokenEndpoint: 'https://a.example.test/token' } }, /needs userinfoEndpoint and mapProfile, or fetchProfile/],
-      ['unknown preset name', { myspace: {} }, /type "myspace" is not supported/]
+      ['unknown preset name', { myspace: {} }, /type "myspace" is not supported/],
+      ['endpoint with a fragment', { google: { endpoints: { authorizationEndpoint: 'https://a.example.test/authorize#x' } } }, /must not contain a fragment/],
+      ['authorization parameter with a lone surrogate', { google: { authorizationParams: { login_hint: '\ud800' } } }, /must be a well-formed string/]
     ]
 
     for (const [name, providers, message] of invalid) {

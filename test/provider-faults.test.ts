@@ -179,6 +179,32 @@ describe('provider faults', () => {
     }
   })
 
+  it('endpoint query parameters are merged, never repeated', async () => {
+    const testApp = await buildApp({
+      providers: {
+        legacy: {
+          type: 'oauth2',
+          clientId: CLIENT_ID,
+          clientSecret: CLIENT_SECRET,
+          authorizationEndpoint: 'https://id.example.test/authorize?prompt=none&tenant=acme&client_id=wrong',
+          tokenEndpoint: `${emulator.url}/token`,
+          authorizationParams: { prompt: 'login' },
+          fetchProfile: async () => ({ uid: 'u' })
+        }
+      }
+    })
+    try {
+      const { url } = await beginState(testApp, 'legacy')
+      assert.equal(url.origin + url.pathname, 'https://id.example.test/authorize')
+      assert.deepEqual(url.searchParams.getAll('prompt'), ['login'])
+      assert.deepEqual(url.searchParams.getAll('tenant'), ['acme'])
+      assert.deepEqual(url.searchParams.getAll('client_id'), [CLIENT_ID])
+      assert.deepEqual(url.searchParams.getAll('response_type'), ['code'])
+    } finally {
+      await testApp.app.close()
+    }
+  })
+
   it('pkce false sends no challenge and no verifier', async () => {
     const testApp = await buildApp({
       providers: { spotify: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, pkce: false, endpoints: emulatedEndpoints(emulator) } }

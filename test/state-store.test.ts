@@ -58,6 +58,12 @@ describe('RedisStateStore', () => {
     assert.equal(await store.take('key-ttl'), null)
   })
 
+  it('record from before the browser binding is read', async () => {
+    const store = new RedisStateStore(redis, { keyPrefix })
+    await redis.set(`${keyPrefix}key-old`, JSON.stringify(['local', 'https://app.example.test/callback', 'verifier', 'nonce', 1_700_000_000_000]))
+    assert.deepEqual(await store.take('key-old'), { ...record, codeVerifier: 'verifier', nonce: 'nonce', bindingChallenge: null, cookieHash: null })
+  })
+
   it('foreign value acts as an unknown state', async () => {
     const store = new RedisStateStore(redis, { keyPrefix })
     for (const value of ['not json', '{"provider":"local"}', '["local",1,null,null,0]', '[]']) {

@@ -1,4 +1,5 @@
 // The plugin itself, with RedisStateStore or MemoryStateStore (BENCH_STORE=redis|memory).
+import { randomBytes } from 'node:crypto'
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
 import socialAuth, { MemoryStateStore, RedisStateStore } from '../../lib/index.js'
@@ -17,8 +18,19 @@ await app.register(socialAuth, {
 // Fills the memory store with pending states, to measure GET with many of them.
 app.post('/bench/fill', async (request) => {
   const { count } = request.body as { count: number }
-  const record = { provider: 'bench', redirectUri: REDIRECT_URI, codeVerifier: 'v'.repeat(43), nonce: 'n'.repeat(43), createdAt: Date.now(), bindingChallenge: null, cookieHash: null }
-  for (let index = 0; index < count; index++) await memoryStore.save(`fill-${index}-${Math.random()}`, record, 600_000)
+  // Each state gets its own record and strings, as real sign-ins have, so the heap figure counts them.
+  for (let index = 0; index < count; index++) {
+    const random = randomBytes(96)
+    await memoryStore.save(random.subarray(0, 32).toString('base64url'), {
+      provider: 'bench',
+      redirectUri: `${REDIRECT_URI}`,
+      codeVerifier: random.subarray(32, 64).toString('base64url'),
+      nonce: random.subarray(64, 96).toString('base64url'),
+      createdAt: Date.now(),
+      bindingChallenge: null,
+      cookieHash: null
+    }, 600_000)
+  }
   return { size: memoryStore.size, heapUsed: process.memoryUsage().heapUsed }
 })
 app.get('/bench/heap', async () => {

@@ -16,7 +16,7 @@ export interface AccountsOptions {
   /** Maps an identity to the new user's fields. Default: its email, username and names. */
   createUser?: (identity: Identity, request: FastifyRequest) => NewUser | Promise<NewUser>
   /** AES-256-GCM key for provider tokens at rest: 32 bytes, or a base64 string of them. */
-  encryptionKey?: string | Uint8Array
+  encryptionKey?: string | Uint8Array | undefined
   /** Keep the provider's tokens in the linked account. Default true. */
   storeTokens?: boolean
 }
@@ -65,7 +65,7 @@ export function createAccountsPipeline (options: AccountsOptions): (identity: Id
     if (linked !== null) {
       // A refused user's sign-in changes nothing stored.
       if (!linked.isActive) return { user: linked, created: false }
-      await adapter.updateAccount(await withKeptRefreshToken(account))
+      await refreshAccount(account)
       return { user: linked, created: false }
     }
 
@@ -95,15 +95,23 @@ export function createAccountsPipeline (options: AccountsOptions): (identity: Id
   }
 
   /**
-   * Keeps the stored refresh token when the provider sent none (Google sends one only on first
-   * consent), encrypting a clear one when a key is now set, and drops it when tokens are not stored.
+   * Updates a linked account. The stored refresh token is kept, in the same statement, when the
+   * provider sent none (Google sends one only on first consent), and dropped when tokens are not
+   * stored. A clear one left from before an encryption key was set is encrypted.
    */
-  async function withKeptRefreshToken (account: AccountData): Promise<AccountData> {
-    if (account.refreshToken !== null) return account
-    if (!storeTokens) return { ...account, refreshToken: null }
+  async function refreshAccount (account: AccountData): Promise<void> {
+    if (account.refreshToken !== null || !storeTokens) {
+      await adapter.updateAccount(account)
+      return
+    }
+    await adapter.updateAccount({ ...account, keepStoredRefreshToken: true })
+    if (cipher === null) return
     const stored = (await adapter.findAccount(account.provider, account.uid))?.refreshToken ?? null
-    if (stored === null || cipher === null || stored.startsWith('v1.')) return { ...account, refreshToken: stored }
-    return { ...account, refreshToken: cipher.encrypt(stored, tokenContext(account.provider, account.uid, 'refresh_token')) }
+    if (stored !== null && !stored.startsWith('v1.')) {
+      // NOTE: a concurrent sign-in that stores a new refresh token between this read and this write
+      // loses it. That can happen only once per account, on its first sign-in after a key is added.
+      await adapter.updateAccount({ ...account, refreshToken: cipher.encrypt(stored, tokenContext(account.provider, account.uid, 'refresh_token')) })
+    }
   }
 }
 

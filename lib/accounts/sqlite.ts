@@ -91,9 +91,9 @@ export class SqliteAccountsAdapter implements AccountsAdapter {
   }
 
   async updateAccount (account: AccountData): Promise<void> {
-    this.db.prepare(`UPDATE social_accounts SET email = ?, access_token = ?, refresh_token = ?, id_token = ?,
+    this.db.prepare(`UPDATE social_accounts SET email = ?, access_token = ?, refresh_token = CASE WHEN ? THEN refresh_token ELSE ? END, id_token = ?,
       token_expires_at = ?, scope = ?, extra_data = ?, last_login_at = ? WHERE provider = ? AND uid = ?`)
-      .run(account.email, account.accessToken, account.refreshToken, account.idToken, account.tokenExpiresAt?.toISOString() ?? null,
+      .run(account.email, account.accessToken, account.keepStoredRefreshToken === true ? 1 : 0, account.refreshToken, account.idToken, account.tokenExpiresAt?.toISOString() ?? null,
         account.scope, JSON.stringify(account.extraData), account.lastLoginAt.toISOString(), account.provider, account.uid)
   }
 

@@ -29,6 +29,8 @@ export interface AccountData {
   /** Non-secret details kept from the provider, such as the profile's name and picture. */
   extraData: Record<string, unknown>
   lastLoginAt: Date
+  /** For `updateAccount`: keep the stored refresh token, in one statement, instead of writing `refreshToken`. */
+  keepStoredRefreshToken?: boolean
 }
 
 /** A stored social account, as `findAccount` returns it. */
@@ -53,7 +55,10 @@ export interface AccountsAdapter {
   createUserWithAccount: (user: NewUser, account: AccountData) => Promise<StoredUser>
   /** Links an account to an existing user. Rejects with `AccountConflictError` when it is linked already. */
   linkAccount: (userId: number | string, account: AccountData) => Promise<void>
-  /** Replaces the tokens, scope, extra data and last login of a linked account, writing each value as given. */
+  /**
+   * Replaces the tokens, scope, extra data and last login of a linked account, writing each value
+   * as given, except the refresh token when `keepStoredRefreshToken` is true.
+   */
   updateAccount: (account: AccountData) => Promise<void>
   /** Reads a linked account with its stored (possibly encrypted) tokens. */
   findAccount: (provider: string, uid: string) => Promise<StoredAccount | null>

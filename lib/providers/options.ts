@@ -16,6 +16,9 @@ export function isSecureUrl (value: string): boolean {
 }
 
 export function checkUrl (value: unknown, where: string): string {
+  if (typeof value === 'string' && value.includes('#')) {
+    throw new SocialAuthOptionsError(`${where} must not contain a fragment, got ${JSON.stringify(value)}`)
+  }
   if (typeof value !== 'string' || !isSecureUrl(value)) {
     throw new SocialAuthOptionsError(`${where} must be an https URL (http only on a loopback host), got ${JSON.stringify(value)}`)
   }
@@ -60,7 +63,9 @@ export function checkAuthorizationParams (params: unknown, where: string): Recor
   const checked: Record<string, string> = {}
   for (const [key, value] of Object.entries(params)) {
     if (PROTOCOL_PARAMS.has(key)) throw new SocialAuthOptionsError(`${where}.${key} is set by the plugin and cannot be overridden`)
-    if (typeof value !== 'string') throw new SocialAuthOptionsError(`${where}.${key} must be a string`)
+    if (typeof value !== 'string' || !value.isWellFormed() || !key.isWellFormed()) {
+      throw new SocialAuthOptionsError(`${where}.${key} must be a well-formed string`)
+    }
     checked[key] = value
   }
   return checked

@@ -42,12 +42,17 @@ const CLIENT_CONFIGURATION_ERRORS = new Set([
 export class TokenClient {
   readonly #endpoints: TokenEndpoints
   readonly #options: TokenClientOptions
+  readonly #endpointBase: string
+  readonly #endpointQuery: Record<string, string>
   // The client for the current secret. A new one is built when a rotating secret changes.
   #exchangeClient: { secret: string, client: AuthorizationCode } | null = null
 
   constructor (endpoints: TokenEndpoints, options: TokenClientOptions) {
     this.#endpoints = endpoints
     this.#options = options
+    const [base, search] = endpoints.authorizationEndpoint.split('?', 2) as [string, string | undefined]
+    this.#endpointBase = base
+    this.#endpointQuery = Object.fromEntries(new URLSearchParams(search ?? ''))
   }
 
   /**
@@ -56,12 +61,13 @@ export class TokenClient {
    * `extraParams` come first, so that none can replace a protocol parameter.
    */
   authorizeUrl (params: Record<string, string>, extraParams: Record<string, string>): string {
-    const merged: Record<string, string> = { ...extraParams, client_id: this.#options.clientId, ...params }
+    // Parameters already in the endpoint's query come first and are replaced, never repeated.
+    const merged: Record<string, string> = { ...this.#endpointQuery, ...extraParams, client_id: this.#options.clientId, ...params }
     let query = ''
     for (const name of Object.keys(merged)) {
       query += `${query === '' ? '' : '&'}${encodeURIComponent(name)}=${encodeURIComponent(merged[name] as string)}`
     }
-    return `${this.#endpoints.authorizationEndpoint}${this.#endpoints.authorizationEndpoint.includes('?') ? '&' : '?'}${query}`
+    return `${this.#endpointBase}?${query}`
   }
 
   async #clientForExchange (): Promise<AuthorizationCode> {

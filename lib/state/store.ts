@@ -51,8 +51,10 @@ export function decodeRecord (value: string): StateRecord | null {
   } catch {
     return null
   }
-  if (!Array.isArray(parsed) || parsed.length !== FIELDS.length) return null
-  const [provider, redirectUri, codeVerifier, nonce, createdAt, bindingChallenge, cookieHash] = parsed as unknown[]
+  // Records of five fields come from versions before the browser binding. Accepting them keeps
+  // sign-ins working while a rolling deploy runs both versions.
+  if (!Array.isArray(parsed) || (parsed.length !== FIELDS.length && parsed.length !== 5)) return null
+  const [provider, redirectUri, codeVerifier, nonce, createdAt, bindingChallenge = null, cookieHash = null] = parsed as unknown[]
   if (typeof provider !== 'string' || typeof redirectUri !== 'string' || typeof createdAt !== 'number') return null
   if (!isNullableString(codeVerifier) || !isNullableString(nonce) || !isNullableString(bindingChallenge) || !isNullableString(cookieHash)) return null
   return { provider, redirectUri, codeVerifier, nonce, createdAt, bindingChallenge, cookieHash }

@@ -29,7 +29,9 @@ export class RedisCluster {
   async startNode (port: number): Promise<void> {
     const child = spawn('redis-server', [
       '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-      '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '1000', '--dir', this.#folder
+      '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '1000', '--dir', this.#folder,
+      // Without replicas, the other masters keep serving their own slots while one is down.
+      '--cluster-require-full-coverage', 'no'
     ], { stdio: 'ignore' })
     this.#children.set(port, child)
     await waitForPing(port)
