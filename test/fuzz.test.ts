@@ -14,6 +14,12 @@ const hostileString = fc.oneof(
   fc.webUrl()
 )
 
+/** Values shaped like real ones, so that more requests pass validation and reach the state and provider checks. */
+const plausibleValue = fc.oneof(
+  fc.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+  fc.constantFrom('access_denied', 'server_error', 'https://127.0.0.1/issuer', '{"name":{"firstName":"A"}}', REDIRECT_URI)
+)
+
 const fieldNames = fc.constantFrom('code', 'state', 'iss', 'error', 'error_description', 'user', 'binding_verifier', 'redirect_uri', 'scope', 'binding_challenge', '__proto__', 'constructor', 'hd')
 
 const jsonValue = fc.oneof(hostileString, fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(hostileString, { maxLength: 3 }), fc.dictionary(hostileString, hostileString, { maxKeys: 3 }))
@@ -31,6 +37,8 @@ interface FuzzRequest {
   body: string | undefined
   contentType: string
   useValidState: boolean
+  /** Start the state with a binding challenge, so the verifier check runs. */
+  challenge: boolean
 }
 
 /** Percent-encodes a path segment. A lone surrogate cannot be encoded, so it is sent as a raw escape instead. */
@@ -58,15 +66,17 @@ const requests: fc.Arbitrary<FuzzRequest> = fc.record({
   method: fc.constantFrom('GET', 'POST', 'POST', 'POST', 'PUT', 'DELETE', 'OPTIONS'),
   provider: fc.oneof(fc.constant('stub'), fc.constant('stub'), hostileString.map((value) => encodeSegment(value))),
   slash: fc.boolean(),
-  query: fc.dictionary(fieldNames, fc.oneof(hostileString, fc.array(hostileString, { maxLength: 3 })), { maxKeys: 4 }),
+  query: fc.dictionary(fieldNames, fc.oneof(hostileString, plausibleValue, fc.array(hostileString, { maxLength: 3 })), { maxKeys: 4 }),
   body: fc.option(fc.oneof(
     fc.dictionary(fieldNames, jsonValue, { maxKeys: 5 }).map((value) => JSON.stringify(value)),
+    fc.dictionary(fieldNames, plausibleValue, { maxKeys: 5 }).map((value) => JSON.stringify({ code: 'fuzz-code', ...value })),
     fc.dictionary(fieldNames, hostileString, { maxKeys: 5 }).map((value) => new URLSearchParams(value as Record<string, string>).toString()),
     hostileString,
     jsonValue.map((value) => JSON.stringify(value) ?? 'undefined')
   ), { nil: undefined }),
   contentType: contentTypes,
-  useValidState: fc.boolean()
+  useValidState: fc.boolean(),
+  challenge: fc.boolean()
 })
 
 describe('fuzzed requests', () => {
@@ -98,15 +108,20 @@ describe('fuzzed requests', () => {
     await fc.assert(fc.asyncProperty(requests, async (request) => {
       const query = encodableQuery(request.query)
       if (request.useValidState && request.method === 'POST') {
-        const begin = await testApp.begin('stub')
+        const begin = await testApp.app.inject({
+          url: '/o/stub/',
+          query: request.challenge ? { redirect_uri: REDIRECT_URI, binding_challenge: 'A'.repeat(43) } : { redirect_uri: REDIRECT_URI }
+        })
         query.state = new URL(begin.json().authorization_url).searchParams.get('state') ?? ''
       }
+      // Half of the requests with a real state send a well-formed body, so the binding and provider paths run.
+      const wellFormed = request.useValidState && request.challenge === request.slash && request.method === 'POST'
       const response = await testApp.app.inject({
         method: request.method,
         url: `/o/${request.provider}${request.slash ? '/' : ''}`,
         query,
-        payload: request.body,
-        headers: request.contentType === '' ? {} : { 'content-type': request.contentType }
+        payload: wellFormed ? JSON.stringify({ code: 'fuzz-code', state: query.state, binding_verifier: 'B'.repeat(43) }) : request.body,
+        headers: wellFormed ? { 'content-type': 'application/json' } : request.contentType === '' ? {} : { 'content-type': request.contentType }
       })
       statuses.set(response.statusCode, (statuses.get(response.statusCode) ?? 0) + 1)
       const allowed = response.statusCode < 500 || response.statusCode === 502 || response.statusCode === 503
@@ -115,7 +130,8 @@ describe('fuzzed requests', () => {
     }), { numRuns: RUNS, seed: 20261204, endOnFailure: true })
 
     assert.ok(!statuses.has(500), `statuses ${JSON.stringify([...statuses])}`)
-    assert.ok((statuses.get(400) ?? 0) > RUNS / 10, 'most requests reach validation')
+    assert.ok((statuses.get(400) ?? 0) > RUNS / 4, `many requests reach validation: ${JSON.stringify([...statuses])}`)
+    assert.ok((statuses.get(502) ?? 0) > 10, `some requests reach the provider: ${JSON.stringify([...statuses])}`)
     const health = await testApp.begin('stub')
     assert.equal(health.statusCode, 200, 'the app still serves sign-ins')
   })

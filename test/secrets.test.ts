@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import type { FastifyReply } from 'fastify'
-import { buildApp, JWT_SECRET, type TestApp } from './support/app.js'
+import { buildApp, JWT_SECRET, REDIRECT_URI, type TestApp } from './support/app.js'
 import { StubProvider, type TokenRequest } from './support/stub-provider.js'
 
 const sleep = async (ms: number): Promise<void> => await new Promise((resolve) => setTimeout(resolve, ms))
@@ -13,6 +13,8 @@ interface Scenario {
   token: (request: TokenRequest, reply: FastifyReply, secrets: Secrets) => unknown
   userinfo?: (reply: FastifyReply) => unknown
   body?: (state: string, secrets: Secrets) => Record<string, string>
+  /** Start the sign-in with this binding challenge. */
+  challenge?: string
 }
 
 interface Secrets {
@@ -21,6 +23,9 @@ interface Secrets {
   refreshToken: string
   idToken: string
 }
+
+// The verifier of a challenge that no state carries: the binding check fails without echoing it.
+const bindingVerifier = randomBytes(32).toString('base64url')
 
 describe('no secret in logs or error bodies', () => {
   const stub = new StubProvider()
@@ -62,12 +67,21 @@ describe('no secret in logs or error bodies', () => {
       }
     },
     { name: 'access_denied', token: () => ({}), body: (state) => ({ state, error: 'access_denied', error_description: 'user said no' }) },
-    { name: 'iss mismatch', token: () => ({}), body: (state, secrets) => ({ state, code: secrets.code, iss: 'https://attacker.example.test' }) }
+    { name: 'iss mismatch', token: () => ({}), body: (state, secrets) => ({ state, code: secrets.code, iss: 'https://attacker.example.test' }) },
+    {
+      name: 'binding verifier mismatch',
+      token: () => ({}),
+      challenge: 'A'.repeat(43),
+      body: (state, secrets) => ({ state, code: secrets.code, binding_verifier: bindingVerifier })
+    }
   ]
 
   for (const scenario of scenarios) {
     it(`scenario leaks nothing: ${scenario.name}`, async () => {
-      const begin = await testApp.begin('stub')
+      const begin = await testApp.app.inject({
+        url: '/o/stub/',
+        query: scenario.challenge === undefined ? { redirect_uri: REDIRECT_URI } : { redirect_uri: REDIRECT_URI, binding_challenge: scenario.challenge }
+      })
       const url = new URL(begin.json().authorization_url)
       const state = url.searchParams.get('state') ?? ''
       const secrets: Secrets = {
@@ -105,6 +119,7 @@ describe('no secret in logs or error bodies', () => {
     knownSecrets.set('client secret', stub.clientSecret)
     knownSecrets.set('client secret in basic auth', Buffer.from(`${stub.clientId}:${stub.clientSecret}`).toString('base64'))
     knownSecrets.set('jwt secret', JWT_SECRET)
+    knownSecrets.set('binding verifier', bindingVerifier)
     const logs = JSON.stringify(testApp.logs)
     const errorBodies = responses.filter((response) => response.status >= 400).map((response) => response.body).join('\n')
     assert.ok(knownSecrets.size > 40, `collected ${knownSecrets.size} secrets`)
