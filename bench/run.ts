@@ -147,7 +147,7 @@ async function main (): Promise<void> {
         const state = authorization.searchParams.get('state') ?? ''
         const post = await timeMs(async () => {
           const response = await fetch(`${plugin.url}/o/bench/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: nonce, state }) })
-          if (response.status !== 201) throw new Error(`POST answered ${response.status}: ${await response.text()}`)
+          if (response.status !== 201) throw new Error(`POST returned ${response.status}: ${await response.text()}`)
         })
         const provider = await timeMs(async () => {
           await (await fetch(`${standIn.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `code=${nonce}` })).text()

@@ -17,7 +17,7 @@ export interface CompleteInput {
   binding_verifier?: string
 }
 
-/** How a sign-in is tied to the browser that started it, against login CSRF. */
+/** Browser binding settings, which tie a sign-in to the browser that started it against login CSRF. */
 export interface BindingOptions {
   /** Every GET must carry a `binding_challenge`, unless the cookie binding is on. */
   required: boolean
@@ -37,7 +37,7 @@ export interface FlowOptions {
   store: StateStore
   stateTtlMs: number
   binding: BindingOptions
-  /** Refuse a POST without `iss` from a provider whose metadata says it sends one (RFC 9207). */
+  /** Reject a POST without `iss` from a provider whose metadata states that it sends one (RFC 9207). */
   requireIssuerParameter: boolean
 }
 
@@ -85,7 +85,7 @@ export class SignInFlow {
     return base === null ? null : bindingCookieName(base, stateKey(state))
   }
 
-  /** Names under which providers answer, aliases included. */
+  /** Returns the URL names of the providers, aliases included. */
   providerNames (): string[] {
     return [...this.#options.providers.keys()]
   }

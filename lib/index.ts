@@ -48,7 +48,7 @@ export interface SocialAuthOptions {
   jwksCooldownSeconds?: number
   /** Ties each sign-in to the browser that started it, against login CSRF. */
   binding?: BindingConfig
-  /** Refuse a POST without `iss` when the provider's metadata says it sends one (RFC 9207). Default false. */
+  /** Reject a POST without `iss` when the provider's metadata states that it sends one (RFC 9207). Default false. */
   requireIssuerParameter?: boolean
   /** Route `config` of the GET and POST routes, such as `{ get: { rateLimit: { max: 10, timeWindow: '1 minute' } } }`. */
   routeConfig?: { get?: Record<string, unknown>, post?: Record<string, unknown> }

@@ -23,7 +23,7 @@ export interface RouteOptions {
   bindingCookie: { secure: boolean, maxAgeSeconds: number } | null
   /** Route `config` of GET and POST, for other plugins such as @fastify/rate-limit. */
   routeConfig: { get?: Record<string, unknown>, post?: Record<string, unknown> }
-  /** True when the plugin has a route prefix of its own, under which it may answer unknown URLs. */
+  /** True when the plugin has a route prefix of its own, under which it may handle unknown URLs. */
   hasPrefix: boolean
 }
 
@@ -37,7 +37,7 @@ const ERROR_RESPONSES = {
   415: describedResponse(DetailErrorResponse, 'Content type other than JSON or form.'),
   429: describedResponse(DetailErrorResponse, 'Rate limit of `routeConfig` reached.'),
   500: describedResponse(DetailErrorResponse, 'Error in the host\'s own code.'),
-  502: describedResponse(DetailErrorResponse, 'Provider unreachable, too slow, or answering something unusable.'),
+  502: describedResponse(DetailErrorResponse, 'Provider unreachable, too slow, or returning something unusable.'),
   503: describedResponse(DetailErrorResponse, 'State store unavailable; see `Retry-After`.')
 }
 
@@ -50,8 +50,8 @@ export async function registerRoutes (instance: FastifyInstance, options: RouteO
   const ajv = createValidator()
   instance.setValidatorCompiler(({ schema }) => ajv.compile(schema))
   instance.setErrorHandler(handleError)
-  // Under its own prefix the plugin answers unknown URLs and methods too: DRF-shaped and never
-  // echoing the URL, whose query string may carry a code and a state.
+  // Under its own prefix the plugin handles unknown URLs and methods too, in the DRF shape and
+  // without echoing the URL, whose query string may carry a code and a state.
   if (options.hasPrefix) {
     instance.setNotFoundHandler(async (_request, reply) => await reply.code(404).send({ detail: 'Not found.' }))
   }
@@ -133,7 +133,7 @@ export async function registerRoutes (instance: FastifyInstance, options: RouteO
       preValidation: [requireProvider, mergeQueryIntoBody]
     }, async (request, reply) => {
       const cookies = parseCookies(request.headers.cookie)
-      // The binding cookie serves one sign-in, so the answer expires it whatever the outcome.
+      // The binding cookie serves one sign-in, so the response expires it whatever the outcome.
       const usedCookie = flow.bindingCookieFor(request.body.state)
       if (usedCookie !== null && options.bindingCookie !== null && cookies[usedCookie] !== undefined) {
         reply.header('set-cookie', serializeCookie(usedCookie, '', 0, options.bindingCookie.secure))

@@ -78,7 +78,7 @@ export const TokenResponse = Type.Object({
   user: Type.Object({}, { additionalProperties: true, description: 'The user, as `serializeUser` returns it.' })
 }, { $id: 'SocialAuthTokenResponse' })
 
-/** POST 201 body of the `jwt-pair` strategy, as djoser with djangorestframework-simplejwt answers. */
+/** POST 201 body of the `jwt-pair` strategy, as djoser with djangorestframework-simplejwt returns it. */
 export const TokenPairResponse = Type.Object({
   access: Type.String({ description: 'Short-lived access JWT (`token_type` access).' }),
   refresh: Type.String({ description: 'Refresh JWT (`token_type` refresh).' }),
@@ -103,7 +103,7 @@ export const DetailErrorResponse = Type.Object({
   detail: Type.String({ examples: ['Provider not found.'] })
 }, { $id: 'SocialAuthDetailError' })
 
-/** A response schema with its own description, for the OpenAPI document; the copy has no `$id`. */
+/** Copies a response schema with its own description, for the OpenAPI document. The copy has no `$id`. */
 export function describedResponse<T extends TSchema> (schema: T, description: string): T {
   const { $id: _id, ...rest } = schema
   return { ...rest, description } as unknown as T

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 url="${DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/test}"
 
-# Exits 0 when a query runs, 2 when the server answers but refuses the login or the database, 1 when nothing listens.
+# Exits 0 when a query runs, 2 when the server responds but rejects the login or the database, 1 when nothing listens.
 probe () {
   node -e '
     const { Client } = require("pg")
@@ -29,7 +29,7 @@ read -r host port database user password < <(node -e '
 ' "$url")
 case "$host" in
   127.0.0.1|localhost) ;;
-  *) echo "PostgreSQL at $host:$port refused $url, and only a loopback one can be set up here." >&2; exit 1 ;;
+  *) echo "PostgreSQL at $host:$port rejected $url, and only a loopback one can be set up here." >&2; exit 1 ;;
 esac
 
 if [ "$status" -eq 1 ]; then
@@ -51,7 +51,7 @@ fi
 
 # The server runs but refuses the login or the database: set them up as the postgres superuser.
 if [ "$(id -u)" -ne 0 ]; then
-  echo "PostgreSQL refused $url; create the database and user, or set DATABASE_URL." >&2
+  echo "PostgreSQL rejected $url; create the database and user, or set DATABASE_URL." >&2
   exit 1
 fi
 echo "Creating database $database for user $user"

@@ -372,7 +372,7 @@ for (const [dialect, openDatabase] of databases) {
       assert.ok(!JSON.stringify(result.body).includes(nextAccessToken), 'the token is not in the response')
     })
 
-    it('tokens are stored in clear without a key and not at all when disabled', async () => {
+    it('tokens stored in clear or not at all', async () => {
       const { signIn } = await appWith()
       nextProfile = { uid: 'plain-1' }
       await signIn()

@@ -90,7 +90,7 @@ describe('fuzzed requests', () => {
       providers: { stub: { type: 'oidc', issuer: stub.issuer, clientId: stub.clientId, clientSecret: stub.clientSecret } }
     })
     let calls = 0
-    // The token endpoint alternates between a rejected code, a broken body and a valid-looking answer.
+    // The token endpoint alternates between a rejected code, a broken body and a valid-looking response.
     stub.tokenHandler = (_request, reply) => {
       calls++
       if (calls % 3 === 0) return reply.code(400).send({ error: 'invalid_grant' })

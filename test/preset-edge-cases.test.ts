@@ -38,7 +38,7 @@ describe('preset edge cases', () => {
     })
   }
 
-  /** Runs GET on one URL name and POST on another, and returns the POST's answer. */
+  /** Runs GET on one URL name and POST on another, and returns the POST's response. */
   async function signIn (testApp: TestApp, beginName: string, completeName = beginName, routes?: (nonce: string | null) => Promise<void> | void): Promise<{ status: number, body: unknown }> {
     const begin = await testApp.begin(beginName)
     assert.equal(begin.statusCode, 200, begin.body)

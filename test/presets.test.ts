@@ -24,9 +24,9 @@ interface PresetCase {
   /** Provider name: the URL segment, and the preset unless `options` names a type. */
   name: string
   options: (emulator: ProviderEmulator) => Record<string, unknown>
-  /** Sets answers the GET already needs, such as a discovery document. */
+  /** Sets the responses that the GET already needs, such as a discovery document. */
   beforeBegin?: (emulator: ProviderEmulator) => void
-  /** Sets the emulator's answers for this sign-in. */
+  /** Sets the emulator's responses for this sign-in. */
   routes: (emulator: ProviderEmulator, authorization: Authorization) => void | Promise<void>
   /** Extra POST fields, such as Apple's `user`. */
   post?: Record<string, string>
@@ -47,7 +47,7 @@ function basicAuth (): string {
   return `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`
 }
 
-/** Routes of an OpenID preset: a token answer with a signed id_token, and a userinfo answer. */
+/** Routes of an OpenID preset: a token response with a signed id_token, and a userinfo response. */
 function openIdRoutes (claims: Record<string, unknown>, userinfo: Record<string, unknown>, tokenPath = '/token', userinfoPath = '/userinfo') {
   return async (emulator: ProviderEmulator, authorization: Authorization): Promise<void> => {
     const idToken = await emulator.idToken({ iss: emulator.url, aud: CLIENT_ID, nonce: authorization.nonce ?? undefined, ...claims })

@@ -53,7 +53,8 @@ describe('RedisStateStore', () => {
     const store = new RedisStateStore(redis, { keyPrefix })
     await store.save('key-ttl', record, 200)
     const ttl = await redis.pttl(`${keyPrefix}key-ttl`)
-    assert.ok(ttl > 0 && ttl <= 200, `PTTL ${ttl}`)
+    assert.ok(ttl > 0, `PTTL ${ttl}`)
+    assert.ok(ttl <= 200, `PTTL ${ttl}`)
     await sleep(300)
     assert.equal(await store.take('key-ttl'), null)
   })
@@ -145,7 +146,8 @@ describe('state store unavailable', () => {
       assert.deepEqual(full.json(), { detail: 'Sign-in is temporarily unavailable. Try again later.' })
       // The wait is until the oldest state expires: up to the 600-second TTL.
       const retryAfter = Number(full.headers['retry-after'])
-      assert.ok(retryAfter > 590 && retryAfter <= 600, `Retry-After ${retryAfter}`)
+      assert.ok(retryAfter > 590, `Retry-After ${retryAfter}`)
+      assert.ok(retryAfter <= 600, `Retry-After ${retryAfter}`)
       assert.equal(full.headers['cache-control'], 'no-store')
     } finally {
       await testApp.app.close()

@@ -36,13 +36,13 @@ export interface Provider {
   readonly redirectUris: Set<string> | null
   /** Scopes a client may add on GET, beyond the configured ones. */
   readonly allowedScopes: Set<string>
-  /** Scopes every authorization request asks for. */
+  /** Scopes that every authorization request requests. */
   readonly scope: readonly string[]
   /** Resolves endpoints (OpenID discovery, for one) once, retrying after a failure. */
   prepare: () => Promise<void>
   /** Issuer identifier for RFC 9207 checks, or null when the provider has none. Valid after `prepare`. */
   issuer: () => string | null
-  /** True when the provider's metadata says its authorization responses carry `iss`. Valid after `prepare`. */
+  /** True when the provider's metadata states that its authorization responses carry `iss`. Valid after `prepare`. */
   issuerParameterSupported: () => boolean
   /** Builds the URL the browser is sent to. Valid after `prepare`. */
   authorizationUrl: (request: AuthorizationRequest) => string
@@ -67,10 +67,10 @@ export interface Endpoints {
 /** Replacements for any preset endpoint: for a proxy, a sovereign cloud, or a test server. */
 export type EndpointOverrides = Partial<Endpoints>
 
-/** What a profile fetcher produces: the identity without the provider name and tokens. */
+/** Profile fetcher output: the identity without the provider name and tokens. */
 export type ProfileFields = Omit<Identity, 'provider' | 'tokens'>
 
-/** What a profile fetcher may use. */
+/** Input of a profile fetcher. */
 export interface ProfileContext {
   tokens: ProviderTokens
   /** The token endpoint's whole response: VK puts the email there. */
@@ -92,13 +92,13 @@ export interface ProviderRequestOptions {
   headers?: Record<string, string>
   method?: 'GET' | 'POST'
   body?: string
-  /** Answer null instead of failing on these HTTP statuses, for optional data. */
+  /** Return null instead of failing on these HTTP statuses, for optional data. */
   allowStatus?: number[]
 }
 
 export type ProfileFetcher = (context: ProfileContext) => Promise<ProfileFields>
 
-/** How id_tokens of an OpenID provider are checked, beyond signature, audience and nonce. */
+/** Checks of an OpenID provider's id_tokens, beyond signature, audience and nonce. */
 export interface IdTokenPolicy {
   /** Accepted `iss` values. Default: the endpoints' issuer. */
   issuers?: string[]

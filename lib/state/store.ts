@@ -1,5 +1,5 @@
 /**
- * What the plugin remembers between the GET that starts a sign-in and the POST that completes it.
+ * Pending sign-in, kept between the GET that starts it and the POST that completes it.
  * Stores receive it under a key derived from the state, never the state itself.
  */
 export interface StateRecord {

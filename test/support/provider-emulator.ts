@@ -15,7 +15,7 @@ export type RouteHandler = (request: RecordedRequest, reply: FastifyReply) => un
 
 /**
  * A loopback stand-in for a provider's token, profile and JWKS endpoints. Each test sets the
- * answers per `METHOD /path`, in the shapes the provider documents, and reads back every request.
+ * responses per `METHOD /path`, in the shapes the provider documents, and reads back every request.
  */
 export class ProviderEmulator {
   url = ''
@@ -61,7 +61,7 @@ export class ProviderEmulator {
     return { keys: [this.#publicJwk] }
   }
 
-  /** Sets the answer of `METHOD /path`, replacing any earlier one. */
+  /** Sets the response of `METHOD /path`, replacing any earlier one. */
   route (key: string, handler: RouteHandler): void {
     this.#routes.set(key, handler)
   }

@@ -8,11 +8,11 @@ export interface TokenRequest {
   authorization: string | undefined
 }
 
-/** Decides the token endpoint's answer. Returning a status other than 200 sends that status. */
+/** Decides the token endpoint's response. Returning a status other than 200 sends that status. */
 export type TokenHandler = (request: TokenRequest, reply: FastifyReply) => unknown
 
 /**
- * A loopback OpenID provider stand-in whose token, userinfo and JWKS answers each test sets, for
+ * A loopback OpenID provider stand-in whose token, userinfo and JWKS responses each test sets, for
  * cases a real provider never produces: wrong nonces and audiences, foreign keys, broken bodies.
  */
 export class StubProvider {
@@ -70,7 +70,7 @@ export class StubProvider {
     this.issuer = address
   }
 
-  /** Signs an id_token with the published key unless told otherwise. Claims given as undefined are left out. */
+  /** Signs an id_token with the published key unless the options name another. Claims given as undefined are left out. */
   async idToken (claims: JWTPayload, options: { key?: CryptoKey | Uint8Array, alg?: string, kid?: string } = {}): Promise<string> {
     const now = Math.floor(Date.now() / 1000)
     const payload: JWTPayload = { iss: this.issuer, aud: this.clientId, sub: 'stub-user-1', iat: now, exp: now + 300, ...claims }
