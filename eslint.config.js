@@ -4,7 +4,7 @@ import neostandard from 'neostandard'
 export default [
   ...neostandard({
     ts: true,
-    ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.scratch/**', 'test-artifacts/**', 'examples/redis-cluster/cluster-data/**']
+    ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.scratch/**', 'test-artifacts/**', 'examples/redis-cluster/cluster-data/**', '.snippets/**']
   }),
   {
     // The example front end runs in the browser.

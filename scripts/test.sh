@@ -10,4 +10,5 @@ npm run --silent lint
 # The type tests and the exports test import the package by name, which resolves to dist/.
 npm run --silent build
 npm run --silent typecheck
+node --import tsx scripts/check-readme-snippets.ts
 node --import tsx --test --test-concurrency=1 test/*.test.ts
