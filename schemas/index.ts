@@ -12,7 +12,7 @@ export const ProviderParams = Type.Object({
 export function providerParamsFor (names: string[]): typeof ProviderParams {
   return Type.Object({
     provider: Type.String({ enum: names, description: 'Name of a configured provider, such as `google` or `corp`.', examples: names.slice(0, 1) })
-  }) as unknown as typeof ProviderParams
+  }, { $id: 'SocialAuthProviderParams' }) as unknown as typeof ProviderParams
 }
 
 /** GET query: where the provider sends the browser back, and optional extra scopes. */

@@ -279,6 +279,27 @@ describe('plugin registration', () => {
     }
   })
 
+  it('second registration under another prefix works', async () => {
+    const app = Fastify()
+    for (const prefix of ['/web', '/mobile']) {
+      await app.register(socialAuth, {
+        prefix,
+        redirectUris: [REDIRECT_URI],
+        providers: { github: { clientId: 'c', clientSecret: 's' } },
+        resolveUser: async () => ({ id: 1 }),
+        jwt: { secret: JWT_SECRET }
+      })
+    }
+    try {
+      for (const prefix of ['/web', '/mobile']) {
+        const response = await app.inject({ url: `${prefix}/o/github/`, query: { redirect_uri: REDIRECT_URI } })
+        assert.equal(response.statusCode, 200, prefix)
+      }
+    } finally {
+      await app.close()
+    }
+  })
+
   const invalidOptions: Array<[string, Record<string, unknown>, RegExp]> = [
     ['no providers', { providers: {} }, /providers is empty/],
     ['providers not an object', { providers: 'google' }, /providers must be an object/],
