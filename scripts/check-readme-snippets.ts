@@ -14,7 +14,7 @@ const blocks = [...readme.matchAll(/^( *)```(ts|js)\n([\s\S]*?)^\1```$/gm)].map(
   code: (match[3] as string).split('\n').map((line) => line.slice((match[1] as string).length)).join('\n')
 }))
 
-// What the README's snippets take as given: an app, a user store, a Redis client and request data.
+// Declarations that the README's snippets assume: an app, a user store, a Redis client and request data.
 const prelude = `import type { FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'
 import type { Identity } from 'fastify-social-auth'

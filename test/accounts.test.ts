@@ -205,6 +205,7 @@ for (const [dialect, openDatabase] of databases) {
       let release: () => void = () => {}
       const allArrived = new Promise<void>((resolve) => { release = resolve })
       let conflicts = 0
+
       const barrierAdapter: AccountsAdapter = {
         findUserByAccount: async (provider, uid) => await inner.findUserByAccount(provider, uid),
         findUserById: async (id) => await inner.findUserById(id),
@@ -226,6 +227,7 @@ for (const [dialect, openDatabase] of databases) {
           }
         }
       }
+
       testApp = await buildAccountsApp(emulator, { adapter: barrierAdapter })
       nextProfile = { uid: 'barrier-1', email: 'barrier@example.test', emailVerified: true }
       const states: string[] = []
@@ -233,6 +235,7 @@ for (const [dialect, openDatabase] of databases) {
         const begin = await testApp.app.inject({ url: '/o/alpha/', query: { redirect_uri: REDIRECT_URI } })
         states.push(new URL(begin.json().authorization_url).searchParams.get('state') ?? '')
       }
+
       const app = testApp.app
       const responses = await Promise.all(states.map(async (state) => await app.inject({ method: 'POST', url: '/o/alpha/', payload: { code: 'code', state } })))
       assert.deepEqual(responses.map((response) => response.statusCode), [201, 201, 201, 201])
@@ -298,9 +301,9 @@ for (const [dialect, openDatabase] of databases) {
       emulator.route('POST /token', () => ({ access_token: 'second-access', token_type: 'Bearer' }))
       try {
         await signIn()
-        const kept = (await database.query('SELECT access_token, refresh_token FROM social_accounts'))[0]
-        assert.equal(kept?.access_token, 'second-access')
-        assert.equal(kept?.refresh_token, 'provider-refresh-token', 'kept when the provider sends none')
+        const afterSecond = (await database.query('SELECT access_token, refresh_token FROM social_accounts'))[0]
+        assert.equal(afterSecond?.access_token, 'second-access')
+        assert.equal(afterSecond?.refresh_token, 'provider-refresh-token', 'kept when the provider sends none')
 
         await testApp?.app.close()
         const key = randomBytes(32)

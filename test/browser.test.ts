@@ -8,7 +8,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 // Flags that keep Chromium off the network and working as root in a container.
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
 
-// CI installs Chromium, so there its absence is a failure. Elsewhere the test says why it skips.
+// CI installs Chromium, so there its absence is a failure. Elsewhere the test prints why it skips.
 const skip = !existsSync(CHROMIUM) && process.env.CI !== 'true' ? `Chromium not found at ${CHROMIUM}; install the chromium package to run this test` : false
 
 describe('browser sign-in through the example front end', { skip }, () => {
@@ -63,7 +63,7 @@ describe('browser sign-in through the example front end', { skip }, () => {
     await page.goto(example.url)
     await page.getByRole('button', { name: 'Sign in with local' }).click()
     await page.waitForURL((url) => url.origin === example.providerUrl)
-    // Back on the app's origin, the page sees what a provider sends when the user declines.
+    // Back on the app's origin, the page receives what a provider sends when the user declines.
     await page.goto(`${example.url}/`)
     const state = await page.evaluate('sessionStorage.getItem("state")')
     await page.goto(`${example.url}/callback.html?error=access_denied&state=${String(state)}`)

@@ -533,7 +533,7 @@ describe('provider presets', () => {
   async function appFor (name: string, options: Record<string, unknown>): Promise<TestApp> {
     return await buildApp({
       providers: { [name]: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, ...options } as never },
-      // Discovery first runs when the app is ready, before a case has set the emulator's answers.
+      // Discovery first runs when the app is ready, before a case has set the emulator's responses.
       discoveryRetrySeconds: 0,
       resolveUser: async (identity) => {
         identities.push(identity)

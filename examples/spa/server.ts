@@ -22,7 +22,7 @@ const PUBLIC_FILES: Record<string, string> = {
 const CONTENT_TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', css: 'text/css', js: 'text/javascript' }
 
 export interface SpaExample {
-  /** Where the front end and the API listen. */
+  /** Address of the front end and the API. */
   url: string
   providerUrl: string
   app: FastifyInstance
