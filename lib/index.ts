@@ -4,7 +4,7 @@ import { SocialAuthOptionsError } from './errors.js'
 import { SignInFlow } from './flow.js'
 import { checkRedirectUriList } from './redirect-uri.js'
 import { buildProviders, type ProviderOptions } from './providers/registry.js'
-import { registerRoutes, type ResolveUser } from './routes.js'
+import { markCreated, registerRoutes, type ResolveUser } from './routes.js'
 import { nonNegativeNumber, positiveNumber, rejectUnknownPluginOptions } from './plugin-options.js'
 import { MemoryStateStore } from './state/memory.js'
 import { RedisStateStore } from './state/redis.js'
@@ -158,7 +158,9 @@ const socialAuth: FastifyPluginAsync<SocialAuthOptions> = async (fastify: Fastif
       tokenStrategy,
       bindingCookie: binding.cookie === null ? null : { secure: binding.cookie.secure, maxAgeSeconds: Math.ceil(stateTtlMs / 1000) },
       routeConfig: checkRouteConfig(options.routeConfig),
-      hasPrefix: typeof options.prefix === 'string' && options.prefix !== '' && options.prefix !== '/'
+      hasPrefix: typeof options.prefix === 'string' && options.prefix !== '' && options.prefix !== '/',
+      // /auth/web gives socialAuthBeginAuthWeb: letters and digits of the prefix, each part capitalized.
+      operationIdSuffix: (options.prefix ?? '').split(/[^A-Za-z0-9]+/).map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('')
     })
   }, { prefix: options.prefix })
 }
@@ -201,7 +203,11 @@ function buildResolveUser (options: SocialAuthOptions): ResolveUser {
   if (options.accounts !== undefined) {
     if (options.resolveUser !== undefined) throw new SocialAuthOptionsError('give resolveUser or accounts, not both')
     const pipeline = createAccountsPipeline(options.accounts)
-    return async (identity, request) => (await pipeline(identity, request)).user
+    return async (identity, request) => {
+      const result = await pipeline(identity, request)
+      markCreated(request, result.created)
+      return result.user
+    }
   }
   if (typeof options.resolveUser !== 'function') {
     throw new SocialAuthOptionsError('resolveUser is missing; give a function that finds or creates the user for an identity, or accounts with an adapter')
@@ -239,7 +245,7 @@ export type { OAuth2ProviderOptions } from './providers/generic-oauth2.js'
 export type { CommonProviderOptions } from './providers/preset.js'
 export type { EndpointOverrides, ProfileContext, ProfileFields } from './providers/types.js'
 export { serializeRequestWithoutQuery, type ResolveUser } from './routes.js'
-export type { AppUser, IssueToken, JwtOptions, SerializeUser, TokenStrategy } from './tokens.js'
+export type { AppUser, IssueToken, JwtOptions, SerializeUser, SignInDetails, TokenStrategy } from './tokens.js'
 export type { AccountsOptions, AccountsResult } from './accounts/pipeline.js'
 export { AccountConflictError, type AccountData, type AccountsAdapter, type NewUser, type StoredAccount, type StoredUser } from './accounts/types.js'
 export { SqliteAccountsAdapter } from './accounts/sqlite.js'

@@ -10,6 +10,14 @@ import type { Identity } from './identity.js'
 import type { AppUser, IssueToken, TokenStrategy } from './tokens.js'
 import { createValidator } from './validation.js'
 
+// Whether the accounts pipeline created the user of a request, for the token strategy to report.
+const createdUsers = new WeakMap<FastifyRequest, boolean>()
+
+/** Records whether the sign-in of this request created its user. */
+export function markCreated (request: FastifyRequest, created: boolean): void {
+  createdUsers.set(request, created)
+}
+
 /** Resolves the app's user for a verified identity. Return null, or throw `SignInError`, to refuse the sign-in. */
 export type ResolveUser = (identity: Identity, request: FastifyRequest) => AppUser
 
@@ -25,6 +33,8 @@ export interface RouteOptions {
   routeConfig: { get?: Record<string, unknown>, post?: Record<string, unknown> }
   /** True when the plugin has a route prefix of its own, under which it may handle unknown URLs. */
   hasPrefix: boolean
+  /** Appended to the OpenAPI operation ids, so that two registrations under other prefixes differ. */
+  operationIdSuffix: string
 }
 
 /** Largest POST body accepted. A code and a state fit many times over. */
@@ -77,7 +87,7 @@ export async function registerRoutes (instance: FastifyInstance, options: RouteO
   const params = providerParamsFor(flow.providerNames())
   const getSchema = {
     tags: ['social-auth'],
-    operationId: 'socialAuthBegin',
+    operationId: `socialAuthBegin${options.operationIdSuffix}`,
     summary: 'Start a social sign-in',
     description: 'Stores a single-use state for the provider and returns the URL to send the browser to.',
     params,
@@ -86,7 +96,7 @@ export async function registerRoutes (instance: FastifyInstance, options: RouteO
   }
   const postSchema = {
     tags: ['social-auth'],
-    operationId: 'socialAuthComplete',
+    operationId: `socialAuthComplete${options.operationIdSuffix}`,
     summary: 'Complete a social sign-in',
     description: 'Uses up the state, exchanges the code with the provider, verifies the identity and returns a token for the app\'s user. ' +
       'The fields may also come in the query string.',
@@ -143,7 +153,8 @@ export async function registerRoutes (instance: FastifyInstance, options: RouteO
       if (user === null || user === undefined || user === false) {
         throw new SignInError('USER_REJECTED', 'This account is not allowed to sign in.')
       }
-      const body = await issueToken(user, identity, request)
+      const created = createdUsers.get(request) ?? null
+      const body = await issueToken(user, identity, request, { created })
       if (body === null || typeof body !== 'object') throw new TypeError('issueToken must return an object')
       request.log.info({ provider: identity.provider }, 'social sign-in completed')
       return await reply.code(201).send(body)

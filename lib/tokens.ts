@@ -26,6 +26,8 @@ export interface JwtOptions {
   issuer?: string
   /** `aud` claim, when set. */
   audience?: string | string[]
+  /** Add `created` (true when this sign-in created the user) to the body. Needs `accounts`. Default false. */
+  reportCreated?: boolean
   /** Extra claims. `sub`, `exp`, `iat`, `nbf`, `jti`, `iss`, `aud`, `token_type` and `user_id` are the plugin's, and are dropped from these. */
   claims?: (user: AppUser, identity: Identity) => Record<string, unknown> | Promise<Record<string, unknown>>
 }
@@ -43,13 +45,18 @@ export function defaultSerializeUser (user: unknown): Record<string, unknown> {
   return result
 }
 
+/** Facts about the sign-in for the token strategy: `created` is true when it created the user, or null when unknown (a `resolveUser` host). */
+export interface SignInDetails {
+  created: boolean | null
+}
+
 /** Builds the 201 body for a signed-in user. */
-export type IssueToken = (user: AppUser, identity: Identity, request: FastifyRequest) => Record<string, unknown> | Promise<Record<string, unknown>>
+export type IssueToken = (user: AppUser, identity: Identity, request: FastifyRequest, details: SignInDetails) => Record<string, unknown> | Promise<Record<string, unknown>>
 
 /** Built-in token strategies: `jwt` returns `{ token, user }`, `jwt-pair` returns djoser's `{ access, refresh, user }`, and `fastify-jwt` signs `{ token, user }` with @fastify/jwt. */
 export type TokenStrategy = 'jwt' | 'jwt-pair' | 'fastify-jwt'
 
-const JWT_OPTIONS = ['secret', 'expiresIn', 'refreshExpiresIn', 'issuer', 'audience', 'claims']
+const JWT_OPTIONS = ['secret', 'expiresIn', 'refreshExpiresIn', 'issuer', 'audience', 'claims', 'reportCreated']
 
 interface CheckedJwtOptions {
   key: Uint8Array
@@ -123,10 +130,10 @@ async function signJwt (checked: CheckedJwtOptions, claims: Record<string, unkno
 /** Builds the default token strategy, whose body is `{ token, user }`. */
 export function createJwtStrategy (options: JwtOptions | undefined, serializeUser: SerializeUser): IssueToken {
   const checked = checkJwtOptions(options, 3600)
-  return async (user, identity) => {
+  return async (user, identity, _request, details) => {
     const subject = userId(user)
     const extra = await extraClaims(checked.options.claims, user, identity)
-    return { token: await signJwt(checked, { ...extra }, subject, checked.expiresIn), user: serializeUser(user) }
+    return withCreated({ token: await signJwt(checked, { ...extra }, subject, checked.expiresIn), user: serializeUser(user) }, checked.options, details)
   }
 }
 
@@ -137,14 +144,14 @@ export function createJwtStrategy (options: JwtOptions | undefined, serializeUse
  */
 export function createJwtPairStrategy (options: JwtOptions | undefined, serializeUser: SerializeUser): IssueToken {
   const checked = checkJwtOptions(options, 5 * 60)
-  return async (user, identity) => {
+  return async (user, identity, _request, details) => {
     const subject = userId(user)
     const extra = await extraClaims(checked.options.claims, user, identity)
     const [access, refresh] = await Promise.all([
       signJwt(checked, { ...extra, token_type: 'access', user_id: (user as { id: unknown }).id }, subject, checked.expiresIn),
       signJwt(checked, { token_type: 'refresh', user_id: (user as { id: unknown }).id }, subject, checked.refreshExpiresIn)
     ])
-    return { access, refresh, user: serializeUser(user) }
+    return withCreated({ access, refresh, user: serializeUser(user) }, checked.options, details)
   }
 }
 
@@ -157,16 +164,21 @@ interface FastifyJwtSigner {
  * its key and options. The body is `{ token, user }`.
  */
 export function createFastifyJwtStrategy (options: Partial<JwtOptions> | undefined, serializeUser: SerializeUser): IssueToken {
-  if (options !== undefined) rejectUnknownOptions(options as Record<string, unknown>, ['expiresIn', 'claims'], 'jwt')
+  if (options !== undefined) rejectUnknownOptions(options as Record<string, unknown>, ['expiresIn', 'claims', 'reportCreated'], 'jwt')
   if (options?.claims !== undefined && typeof options.claims !== 'function') throw new SocialAuthOptionsError('jwt.claims must be a function')
   const expiresIn = options?.expiresIn === undefined ? undefined : lifetime(options.expiresIn, 3600, 'jwt.expiresIn')
-  return async (user, identity, request) => {
+  return async (user, identity, request, details) => {
     const signer = (request.server as unknown as { jwt?: FastifyJwtSigner }).jwt
     if (signer === undefined || typeof signer.sign !== 'function') {
       throw new TypeError('tokenStrategy fastify-jwt needs @fastify/jwt registered before fastify-social-auth')
     }
     const extra = await extraClaims(options?.claims, user, identity)
     const token = signer.sign({ ...extra, sub: userId(user) }, expiresIn === undefined ? undefined : { expiresIn })
-    return { token, user: serializeUser(user) }
+    return withCreated({ token, user: serializeUser(user) }, options ?? {}, details)
   }
+}
+
+/** Adds `created` to a body when the options ask for it and the sign-in knows it. */
+function withCreated (body: Record<string, unknown>, options: Partial<JwtOptions>, details: SignInDetails): Record<string, unknown> {
+  return options.reportCreated === true && details.created !== null ? { ...body, created: details.created } : body
 }

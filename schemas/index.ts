@@ -12,7 +12,7 @@ export const ProviderParams = Type.Object({
 export function providerParamsFor (names: string[]): typeof ProviderParams {
   return Type.Object({
     provider: Type.String({ enum: names, description: 'Name of a configured provider, such as `google` or `corp`.', examples: names.slice(0, 1) })
-  }, { $id: 'SocialAuthProviderParams' }) as unknown as typeof ProviderParams
+  }) as unknown as typeof ProviderParams
 }
 
 /** GET query: where the provider sends the browser back, and optional extra scopes. */
@@ -75,14 +75,16 @@ export const CompleteBody = Type.Object({
 /** POST 201 body of the default token strategy. */
 export const TokenResponse = Type.Object({
   token: Type.String({ description: 'JWT for the signed-in user.' }),
-  user: Type.Object({}, { additionalProperties: true, description: 'The user, as `serializeUser` returns it.' })
+  user: Type.Object({}, { additionalProperties: true, description: 'The user, as `serializeUser` returns it.' }),
+  created: Type.Optional(Type.Boolean({ description: 'True when this sign-in created the user; with `jwt.reportCreated`.' }))
 }, { $id: 'SocialAuthTokenResponse' })
 
 /** POST 201 body of the `jwt-pair` strategy, as djoser with djangorestframework-simplejwt returns it. */
 export const TokenPairResponse = Type.Object({
   access: Type.String({ description: 'Short-lived access JWT (`token_type` access).' }),
   refresh: Type.String({ description: 'Refresh JWT (`token_type` refresh).' }),
-  user: Type.Object({}, { additionalProperties: true, description: 'The user, as `serializeUser` returns it.' })
+  user: Type.Object({}, { additionalProperties: true, description: 'The user, as `serializeUser` returns it.' }),
+  created: Type.Optional(Type.Boolean({ description: 'True when this sign-in created the user; with `jwt.reportCreated`.' }))
 }, { $id: 'SocialAuthTokenPairResponse' })
 
 /** POST 201 body of a host-supplied token strategy: whatever `issueToken` returns. */

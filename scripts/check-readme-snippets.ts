@@ -8,9 +8,9 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 
 const folder = '.snippets'
 const readme = readFileSync('README.md', 'utf8')
-const blocks = [...readme.matchAll(/^( *)```(ts|js)\n([\s\S]*?)^\1```$/gm)].map((match, index) => ({
+const blocks = [...readme.replace(/\r\n/g, '\n').matchAll(/^( *)```(ts|typescript|js|javascript)\n([\s\S]*?)^\1```$/gm)].map((match, index) => ({
   index,
-  language: match[2] as 'ts' | 'js',
+  language: (match[2] as string).startsWith('t') ? 'ts' as const : 'js' as const,
   code: (match[3] as string).split('\n').map((line) => line.slice((match[1] as string).length)).join('\n')
 }))
 
@@ -28,16 +28,17 @@ declare global {
 }
 `
 
+if (blocks.length < 5) {
+  process.stderr.write(`found ${blocks.length} TypeScript or JavaScript snippets in README.md, expected at least 5\n`)
+  process.exit(1)
+}
 rmSync(folder, { recursive: true, force: true })
 mkdirSync(folder)
 writeFileSync(`${folder}/prelude.d.ts`, prelude)
 for (const block of blocks) {
-  // The README imports these where a snippet first needs them; later snippets reuse the names.
-  const imports = block.language === 'ts' && !block.code.includes("from 'fastify-social-auth'")
-    ? "import socialAuth, { RedisStateStore, SignInError } from 'fastify-social-auth'\n"
-    : ''
+  // Each snippet imports what it uses, as a reader copying it needs.
   const name = `readme-${String(block.index + 1).padStart(2, '0')}.${block.language}`
-  writeFileSync(`${folder}/${name}`, `${imports}${block.code}\nexport {}\n`)
+  writeFileSync(`${folder}/${name}`, `${block.code}\nexport {}\n`)
 }
 writeFileSync(`${folder}/tsconfig.json`, JSON.stringify({
   extends: '../tsconfig.json',

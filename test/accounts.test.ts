@@ -390,6 +390,38 @@ for (const [dialect, openDatabase] of databases) {
       assert.equal(row?.refresh_token, null)
     })
 
+    it('signUp false admits only existing users', async () => {
+      const { signIn } = await appWith()
+      nextProfile = { uid: 'existing-1', email: 'existing@example.test', emailVerified: true }
+      assert.equal((await signIn()).status, 201)
+      await testApp?.app.close()
+
+      const { signIn: signInClosed } = await appWith({ signUp: false, associateByEmail: true })
+      const known = await signInClosed('alpha')
+      assert.equal(known.status, 201, 'a linked identity signs in')
+      nextProfile = { uid: 'existing-beta', email: 'existing@example.test', emailVerified: true }
+      assert.equal((await signInClosed('beta')).status, 201, 'an existing user is linked by verified email')
+      nextProfile = { uid: 'newcomer-1', email: 'new@example.test', emailVerified: true }
+      const newcomer = await signInClosed('alpha')
+      assert.equal(newcomer.status, 400)
+      assert.deepEqual(newcomer.body, { non_field_errors: ['No account matches this sign-in, and new accounts are not open.'] })
+      assert.equal(await countRows('users'), 1)
+    })
+
+    it('reportCreated tells new users from returning ones', async () => {
+      for (const tokenStrategy of ['jwt', 'jwt-pair'] as const) {
+        await testApp?.app.close()
+        const { signIn } = await appWith({}, { tokenStrategy, jwt: { secret: JWT_SECRET, reportCreated: true } })
+        nextProfile = { uid: `created-${tokenStrategy}` }
+        assert.equal((await signIn()).body.created, true, tokenStrategy)
+        assert.equal((await signIn()).body.created, false, tokenStrategy)
+      }
+      await testApp?.app.close()
+      const { signIn } = await appWith()
+      nextProfile = { uid: 'created-off' }
+      assert.equal((await signIn()).body.created, undefined, 'absent unless asked for')
+    })
+
     it('jwt-pair strategy answers access and refresh', async () => {
       const { signIn } = await appWith({}, { tokenStrategy: 'jwt-pair', jwt: { secret: JWT_SECRET, expiresIn: 300, refreshExpiresIn: 7200 } })
       nextProfile = { uid: 'pair-1', email: 'pair@example.test', emailVerified: true }

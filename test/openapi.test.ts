@@ -48,8 +48,8 @@ describe('OpenAPI document', () => {
       assert.deepEqual(provider?.schema.enum, ['github', 'google', 'google-oauth2'])
       assert.deepEqual(operation?.tags, ['social-auth'])
     }
-    assert.equal(path.get?.operationId, 'socialAuthBegin')
-    assert.equal(path.post?.operationId, 'socialAuthComplete')
+    assert.equal(path.get?.operationId, 'socialAuthBeginAuth')
+    assert.equal(path.post?.operationId, 'socialAuthCompleteAuth')
     assert.equal(path.get?.summary, 'Start a social sign-in')
     assert.equal(path.post?.summary, 'Complete a social sign-in')
   })
@@ -78,15 +78,37 @@ describe('OpenAPI document', () => {
     assert.deepEqual(body?.required, ['state'])
     assert.deepEqual(Object.keys(post?.responses ?? {}).sort(), ['201', ...ERROR_STATUSES].sort())
     const created = post?.responses['201']?.content?.['application/json']?.schema
-    assert.deepEqual(Object.keys(created?.properties ?? {}).sort(), ['token', 'user'])
+    assert.deepEqual(Object.keys(created?.properties ?? {}).sort(), ['created', 'token', 'user'])
+    assert.deepEqual(created?.required, ['token', 'user'])
     assert.equal(post?.responses['201']?.description, 'Signed in.')
   })
 
   it('follows the token strategy in the 201 body', async () => {
     const pair = (await documentFor({ tokenStrategy: 'jwt-pair' })).paths['/auth/o/{provider}/']?.post
-    assert.deepEqual(Object.keys(pair?.responses['201']?.content?.['application/json']?.schema.properties ?? {}).sort(), ['access', 'refresh', 'user'])
+    assert.deepEqual(Object.keys(pair?.responses['201']?.content?.['application/json']?.schema.properties ?? {}).sort(), ['access', 'created', 'refresh', 'user'])
     const custom = (await documentFor({ jwt: undefined, issueToken: async () => ({ session: 's' }) })).paths['/auth/o/{provider}/']?.post
     assert.deepEqual(custom?.responses['201']?.content?.['application/json']?.schema.properties, {})
+  })
+
+  it('two registrations get distinct operation ids', async () => {
+    const app = Fastify()
+    await app.register(swagger, { openapi: { openapi: '3.1.0', info: { title: 'social-auth', version: '1.0.0' } } })
+    for (const prefix of ['/web', '/mobile']) {
+      await app.register(socialAuth, {
+        prefix,
+        redirectUris: ['https://app.example.test/auth/callback'],
+        providers: { github: { clientId: 'c', clientSecret: 's' } },
+        resolveUser: async () => ({ id: 1 }),
+        jwt: { secret: 'openapi-test-secret-0123456789abcdef' }
+      })
+    }
+    await app.ready()
+    const document = app.swagger() as unknown as OpenApiDocument
+    await app.close()
+    const ids = Object.values(document.paths).flatMap((path) => Object.values(path).map((operation) => operation.operationId))
+    assert.deepEqual(ids.sort(), ['socialAuthBeginMobile', 'socialAuthBeginWeb', 'socialAuthCompleteMobile', 'socialAuthCompleteWeb'])
+    const result = await new Validator().validate(document as never)
+    assert.equal(result.valid, true, JSON.stringify(result.errors))
   })
 
   it('validates against the OpenAPI 3.1 schema', async () => {

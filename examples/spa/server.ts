@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import Fastify, { type FastifyInstance } from 'fastify'
-import socialAuth from '../../lib/index.js'
+import socialAuth, { serializeRequestWithoutQuery } from '../../lib/index.js'
 import { startOidcServer } from '../demo/local-provider.js'
 
 const PUBLIC_FILES: Record<string, string> = {
@@ -43,7 +43,8 @@ export async function startSpaExample (port?: number): Promise<SpaExample> {
   const url = `http://127.0.0.1:${appPort}`
   const provider = await startOidcServer({ redirectUris: [`${url}/callback.html`] })
 
-  const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'warn' } })
+  // The callback page's URL carries the code and the state, so no log line keeps query strings.
+  const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'warn', serializers: { req: serializeRequestWithoutQuery } } })
   await app.register(socialAuth, {
     prefix: '/auth',
     redirectUris: [`${url}/callback.html`],
@@ -61,7 +62,12 @@ export async function startSpaExample (port?: number): Promise<SpaExample> {
       return await reply.type(CONTENT_TYPES[file.split('.').pop() ?? ''] ?? 'application/octet-stream').send(content)
     })
   }
-  await app.listen({ port: appPort, host: '127.0.0.1' })
+  try {
+    await app.listen({ port: appPort, host: '127.0.0.1' })
+  } catch (error) {
+    await provider.close()
+    throw error
+  }
   return {
     url,
     providerUrl: provider.issuer,
@@ -74,6 +80,7 @@ export async function startSpaExample (port?: number): Promise<SpaExample> {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const example = await startSpaExample(Number(process.env.PORT ?? 5173))
+  const port = process.env.PORT === undefined || process.env.PORT === '' ? 5173 : Number(process.env.PORT)
+  const example = await startSpaExample(port)
   console.log(`Open ${example.url} and sign in with any name at the local provider (${example.providerUrl}). Ctrl+C stops.`)
 }

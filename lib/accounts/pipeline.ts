@@ -19,6 +19,8 @@ export interface AccountsOptions {
   encryptionKey?: string | Uint8Array | undefined
   /** Keep the provider's tokens in the linked account. Default true. */
   storeTokens?: boolean
+  /** Create users for identities that match none. With false, only existing users sign in. Default true. */
+  signUp?: boolean
 }
 
 /** A resolved sign-in: the user and whether this sign-in created it. */
@@ -42,6 +44,8 @@ export function createAccountsPipeline (options: AccountsOptions): (identity: Id
   const allowedEmails = lowerCaseList(options.allowedEmails, 'accounts.allowedEmails')
   const associateByEmail = options.associateByEmail ?? false
   const createUser = options.createUser ?? defaultNewUser
+  const signUp = options.signUp ?? true
+  if (typeof signUp !== 'boolean') throw new SocialAuthOptionsError('accounts.signUp must be a boolean')
 
   return async (identity, request) => {
     checkAllowed(identity, allowedDomains, allowedEmails)
@@ -87,6 +91,9 @@ export function createAccountsPipeline (options: AccountsOptions): (identity: Id
       }
     }
 
+    if (!signUp) {
+      throw new SignInError('SIGN_UP_CLOSED', 'No account matches this sign-in, and new accounts are not open.', { reason: 'signUp is false' })
+    }
     const fields = await createUser(identity, request)
     // The users table's email is what linking by email trusts, so an unverified one never goes there,
     // whatever a custom createUser returns.

@@ -6,6 +6,8 @@ const redirectUri = `${location.origin}/callback.html`
 
 async function signIn (provider) {
   message.textContent = ''
+  // A second click would replace the binding secret of the first sign-in.
+  for (const button of list.querySelectorAll('button')) button.disabled = true
   try {
     const query = new URLSearchParams({ redirect_uri: redirectUri, binding_challenge: await newBindingChallenge() })
     const response = await fetch(`/auth/o/${encodeURIComponent(provider)}/?${query}`)
@@ -17,6 +19,7 @@ async function signIn (provider) {
     location.assign(body.authorization_url)
   } catch (error) {
     message.textContent = `Sign-in could not start: ${error.message}`
+    for (const button of list.querySelectorAll('button')) button.disabled = false
   }
 }
 
