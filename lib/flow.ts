@@ -25,6 +25,12 @@ export interface BindingOptions {
   cookieName: string | null
 }
 
+/** Per-request authorization options of GET, each allowed only as far as the provider's options say. */
+export interface BeginOptions {
+  prompt?: string
+  loginHint?: string
+}
+
 /** Result of `begin`: the authorization URL, and the binding cookie to set when that binding is on. */
 export interface BeginResult {
   authorizationUrl: string
@@ -97,7 +103,7 @@ export class SignInFlow {
   }
 
   /** Stores a fresh state record and returns the authorization URL. */
-  async begin (providerName: string, redirectUri: string, requestedScope: string | undefined, bindingChallenge?: string): Promise<BeginResult> {
+  async begin (providerName: string, redirectUri: string, requestedScope: string | undefined, bindingChallenge?: string, request: BeginOptions = {}): Promise<BeginResult> {
     const provider = this.provider(providerName)
     const binding = this.#options.binding
     if (binding.required && binding.cookieName === null && bindingChallenge === undefined) {
@@ -108,6 +114,7 @@ export class SignInFlow {
       throw ValidationError.field('redirect_uri', 'This redirect URI is not allowed.', 'REDIRECT_URI_NOT_ALLOWED')
     }
     const scope = mergeScope(provider, requestedScope)
+    const extraParams = checkRequestParams(provider, request)
     await provider.prepare()
 
     // 96 random bytes: 256 bits each for the state, the PKCE verifier and the nonce.
@@ -133,7 +140,8 @@ export class SignInFlow {
       state,
       scope,
       codeChallenge: codeVerifier === null ? null : sha256(codeVerifier),
-      nonce
+      nonce,
+      extraParams
     })
     return {
       authorizationUrl,
@@ -217,4 +225,20 @@ function mergeScope (provider: Provider, requested: string | undefined): string[
     throw ValidationError.field('scope', `Scope not allowed for this provider: ${refused.slice(0, 5).join(' ').slice(0, 200)}.`, 'SCOPE_NOT_ALLOWED')
   }
   return [...new Set([...provider.scope, ...extra])]
+}
+
+function checkRequestParams (provider: Provider, request: BeginOptions): Record<string, string> {
+  const params: Record<string, string> = {}
+  if (request.prompt !== undefined) {
+    const refused = request.prompt.split(' ').filter((value) => value !== '' && !provider.allowedPrompts.has(value))
+    if (refused.length > 0 || request.prompt.trim() === '') {
+      throw ValidationError.field('prompt', `Prompt not allowed for this provider: ${refused.slice(0, 5).join(' ').slice(0, 100)}.`, 'PROMPT_NOT_ALLOWED')
+    }
+    params.prompt = request.prompt
+  }
+  if (request.loginHint !== undefined) {
+    if (!provider.allowLoginHint) throw ValidationError.field('login_hint', 'This provider does not accept login_hint.', 'LOGIN_HINT_NOT_ALLOWED')
+    params.login_hint = request.loginHint
+  }
+  return params
 }

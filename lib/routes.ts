@@ -128,7 +128,10 @@ export async function registerRoutes (instance: FastifyInstance, options: RouteO
       preValidation: requireProvider
     }, async (request, reply) => {
       const query = request.query
-      const result = await flow.begin(request.params.provider, query.redirect_uri, query.scope, query.binding_challenge)
+      const result = await flow.begin(request.params.provider, query.redirect_uri, query.scope, query.binding_challenge, {
+        prompt: query.prompt,
+        loginHint: query.login_hint
+      })
       if (result.bindingCookie !== null && options.bindingCookie !== null) {
         reply.header('set-cookie', serializeCookie(result.bindingCookie.name, result.bindingCookie.value, options.bindingCookie.maxAgeSeconds, options.bindingCookie.secure))
       }

@@ -27,6 +27,17 @@ export const AuthorizationQuery = Type.Object({
     maxLength: 1024,
     description: 'Extra scopes, space-separated. Only those the provider options allow.'
   })),
+  prompt: Type.Optional(Type.String({
+    maxLength: 128,
+    pattern: '^[\\x21-\\x7E]+( [\\x21-\\x7E]+)*$',
+    description: 'OpenID `prompt` values, space-separated, among the provider\'s `allowedPrompts`.'
+  })),
+  login_hint: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: 320,
+    pattern: VSCHAR,
+    description: 'Account to preselect at the provider, when the provider has `allowLoginHint`.'
+  })),
   binding_challenge: Type.Optional(Type.String({
     pattern: '^[A-Za-z0-9_-]{43}$',
     description: 'base64url SHA-256 of a random secret that the front end keeps and sends back as `binding_verifier`.'

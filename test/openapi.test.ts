@@ -57,7 +57,7 @@ describe('OpenAPI document', () => {
   it('describes the GET query and every response', async () => {
     const get = (await documentFor()).paths['/auth/o/{provider}/']?.get
     const query = Object.fromEntries((get?.parameters ?? []).filter((parameter) => parameter.in === 'query').map((parameter) => [parameter.name, parameter]))
-    assert.deepEqual(Object.keys(query).sort(), ['binding_challenge', 'redirect_uri', 'scope'])
+    assert.deepEqual(Object.keys(query).sort(), ['binding_challenge', 'login_hint', 'prompt', 'redirect_uri', 'scope'])
     assert.equal(query.redirect_uri?.required, true)
     assert.equal(query.scope?.required, false)
     assert.deepEqual(Object.keys(get?.responses ?? {}).sort(), ['200', ...ERROR_STATUSES].sort())

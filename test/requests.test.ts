@@ -17,7 +17,17 @@ describe('request validation', () => {
     testApp = await buildApp({
       redirectUris: [REDIRECT_URI, HTTPS_REDIRECT_URI, NATIVE_REDIRECT_URI],
       providers: {
-        local: { type: 'oidc', issuer: oidc.issuer, clientId: oidc.clientId, clientSecret: oidc.clientSecret, allowedScopes: ['offline_access'] }
+        local: {
+          type: 'oidc',
+          issuer: oidc.issuer,
+          clientId: oidc.clientId,
+          clientSecret: oidc.clientSecret,
+          allowedScopes: ['offline_access'],
+          allowedPrompts: ['login', 'select_account'],
+          allowLoginHint: true,
+          authorizationParams: { prompt: 'consent' }
+        },
+        strict: { type: 'oidc', issuer: oidc.issuer, clientId: oidc.clientId, clientSecret: oidc.clientSecret }
       }
     })
   })
@@ -108,6 +118,27 @@ describe('request validation', () => {
     const response = await get({ redirect_uri: REDIRECT_URI, scope: 'admin offline_access' })
     assert.equal(response.status, 400)
     assert.deepEqual(Object.keys(response.body), ['scope'])
+  })
+
+  it('allowed prompt and login_hint reach the provider', async () => {
+    const response = await get({ redirect_uri: REDIRECT_URI, prompt: 'login select_account', login_hint: 'alice@example.test' })
+    assert.equal(response.status, 200)
+    const url = new URL(response.body.authorization_url as string)
+    assert.deepEqual(url.searchParams.getAll('prompt'), ['login select_account'], 'the request replaces the configured prompt')
+    assert.equal(url.searchParams.get('login_hint'), 'alice@example.test')
+    const plain = new URL((await get({ redirect_uri: REDIRECT_URI })).body.authorization_url as string)
+    assert.equal(plain.searchParams.get('prompt'), 'consent', 'the configured prompt stays otherwise')
+  })
+
+  it('prompt and login_hint outside the options are rejected', async () => {
+    const prompt = await get({ redirect_uri: REDIRECT_URI, prompt: 'none' })
+    assert.equal(prompt.status, 400)
+    assert.deepEqual(prompt.body, { prompt: ['Prompt not allowed for this provider: none.'] })
+    const hint = await get({ redirect_uri: REDIRECT_URI, login_hint: 'bob@example.test' }, 'strict')
+    assert.equal(hint.status, 400)
+    assert.deepEqual(hint.body, { login_hint: ['This provider does not accept login_hint.'] })
+    const malformed = await get({ redirect_uri: REDIRECT_URI, prompt: 'login  consent' })
+    assert.deepEqual(malformed.body, { prompt: ['Enter a valid value.'] })
   })
 
   it('unknown provider gives 404 on GET and POST', async () => {

@@ -34,6 +34,8 @@ export interface ProviderSpec {
   clientSecret: string | (() => Promise<string>)
   scope: string[]
   allowedScopes: string[]
+  allowedPrompts: string[]
+  allowLoginHint: boolean
   redirectUris: Set<string> | null
   pkce: boolean
   /** Null picks from discovery: basic unless the provider lists only `client_secret_post`. */
@@ -63,6 +65,8 @@ export class OAuth2Provider implements Provider {
   readonly redirectUris: Set<string> | null
   readonly allowedScopes: Set<string>
   readonly scope: readonly string[]
+  readonly allowedPrompts: Set<string>
+  readonly allowLoginHint: boolean
   readonly #spec: ProviderSpec
   readonly #runtime: ProviderRuntime
   #ready: Ready | null = null
@@ -79,6 +83,8 @@ export class OAuth2Provider implements Provider {
     this.redirectUris = spec.redirectUris
     this.allowedScopes = new Set(spec.allowedScopes)
     this.scope = spec.scope
+    this.allowedPrompts = new Set(spec.allowedPrompts)
+    this.allowLoginHint = spec.allowLoginHint
   }
 
   async prepare (): Promise<void> {
@@ -123,9 +129,11 @@ export class OAuth2Provider implements Provider {
       params.code_challenge = request.codeChallenge
       params.code_challenge_method = 'S256'
     }
-    const extra = this.#spec.scopeAuthorizationParams === undefined
-      ? this.#spec.authorizationParams
-      : { ...this.#spec.authorizationParams, ...this.#spec.scopeAuthorizationParams(request.scope) }
+    const extra = {
+      ...this.#spec.authorizationParams,
+      ...this.#spec.scopeAuthorizationParams?.(request.scope),
+      ...request.extraParams
+    }
     return this.#state().tokenClient.authorizeUrl(params, extra)
   }
 

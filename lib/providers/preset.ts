@@ -16,6 +16,10 @@ export interface CommonProviderOptions {
   scope?: string[]
   /** Extra scopes a client may request on GET with `scope`. Default none. */
   allowedScopes?: string[]
+  /** `prompt` values a client may request on GET, such as `login` or `select_account`. Default none. */
+  allowedPrompts?: string[]
+  /** Let a client pass `login_hint` on GET. Default false. */
+  allowLoginHint?: boolean
   /** Redirect URIs for this provider only, in place of the global list. */
   redirectUris?: string[]
   /** Fixed extra authorization request parameters, such as `prompt`, `login_hint`, `access_type` or `hd`. */
@@ -31,7 +35,7 @@ export interface CommonProviderOptions {
 }
 
 export const COMMON_OPTIONS = [
-  'type', 'clientId', 'clientSecret', 'scope', 'allowedScopes', 'redirectUris', 'authorizationParams', 'pkce', 'endpoints',
+  'type', 'clientId', 'clientSecret', 'scope', 'allowedScopes', 'allowedPrompts', 'allowLoginHint', 'redirectUris', 'authorizationParams', 'pkce', 'endpoints',
   'idTokenAlgorithms', 'tokenEndpointAuthMethod'
 ] as const
 
@@ -103,6 +107,8 @@ export function buildSpec (
   const scope = options.scope === undefined ? definition.scope : checkScopes(options.scope, `${where}.scope`)
   const allScopes = [...new Set([...(definition.requiredScope ?? []), ...scope])]
   const allowedScopes = checkScopes(options.allowedScopes ?? [], `${where}.allowedScopes`)
+  const allowedPrompts = checkScopes(options.allowedPrompts ?? [], `${where}.allowedPrompts`)
+  const allowLoginHint = optionalBoolean(options.allowLoginHint, `${where}.allowLoginHint`) ?? false
   const authorizationParams = { ...definition.authorizationParams, ...checkAuthorizationParams(options.authorizationParams, `${where}.authorizationParams`) }
   const pkce = optionalBoolean(options.pkce, `${where}.pkce`) ?? definition.pkce
   const overrides = checkEndpointOverrides(options.endpoints, `${where}.endpoints`)
@@ -128,6 +134,8 @@ export function buildSpec (
     clientSecret,
     scope: allScopes,
     allowedScopes,
+    allowedPrompts,
+    allowLoginHint,
     redirectUris,
     pkce,
     tokenEndpointAuthMethod: (authMethod as ProviderSpec['tokenEndpointAuthMethod'] | undefined) ?? definition.tokenEndpointAuthMethod,

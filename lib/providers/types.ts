@@ -8,6 +8,8 @@ export interface AuthorizationRequest {
   scope: string[]
   codeChallenge: string | null
   nonce: string | null
+  /** Per-request parameters, already checked against the provider's options: `prompt`, `login_hint`. */
+  extraParams?: Record<string, string>
 }
 
 /** Input of `Provider.signIn`: what the POST carried plus what the state record kept. */
@@ -38,6 +40,10 @@ export interface Provider {
   readonly allowedScopes: Set<string>
   /** Scopes that every authorization request requests. */
   readonly scope: readonly string[]
+  /** `prompt` values a client may ask for on GET. */
+  readonly allowedPrompts: Set<string>
+  /** Whether a client may pass `login_hint` on GET. */
+  readonly allowLoginHint: boolean
   /** Resolves endpoints (OpenID discovery, for one) once, retrying after a failure. */
   prepare: () => Promise<void>
   /** Issuer identifier for RFC 9207 checks, or null when the provider has none. Valid after `prepare`. */
