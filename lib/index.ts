@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
-import { SocialAuthOptionsError } from './errors.js'
+import { ProviderNotFoundError, SocialAuthOptionsError } from './errors.js'
+import type { ProviderTokens } from './identity.js'
+import type { Provider } from './providers/types.js'
 import { SignInFlow } from './flow.js'
 import { checkRedirectUriList } from './redirect-uri.js'
 import { buildProviders, type ProviderOptions } from './providers/registry.js'
@@ -72,6 +74,13 @@ export interface SocialAuthDecoration {
   /** Names of the configured providers. */
   readonly providers: readonly string[]
   readonly stateStore: StateStore
+  /**
+   * Gets new provider tokens with a stored refresh token. A response without a new refresh token
+   * keeps the given one. Rejects with `SignInError` (`REFRESH_REJECTED`) or `ProviderError`.
+   */
+  readonly refreshProviderToken: (provider: string, refreshToken: string) => Promise<ProviderTokens>
+  /** Revokes a provider token (RFC 7009). Rejects with `ProviderError`, `REVOCATION_UNSUPPORTED` when the provider has no endpoint. */
+  readonly revokeProviderToken: (provider: string, token: string, tokenTypeHint?: 'access_token' | 'refresh_token') => Promise<void>
 }
 
 declare module 'fastify' {
@@ -136,7 +145,18 @@ const socialAuth: FastifyPluginAsync<SocialAuthOptions> = async (fastify: Fastif
 
   // A second registration, under another prefix, keeps the first one's decoration.
   if (!fastify.hasDecorator('socialAuth')) {
-    fastify.decorate('socialAuth', { providers: [...providers.keys()], stateStore: store })
+    const providerNamed = (name: string): Provider => {
+      const provider = providers.get(name)
+      if (provider === undefined) throw new ProviderNotFoundError()
+      return provider
+    }
+    const decoration: SocialAuthDecoration = {
+      providers: [...providers.keys()],
+      stateStore: store,
+      refreshProviderToken: async (name, refreshToken) => await providerNamed(name).refreshTokens(refreshToken),
+      revokeProviderToken: async (name, token, tokenTypeHint) => { await providerNamed(name).revokeToken(token, tokenTypeHint) }
+    }
+    fastify.decorate('socialAuth', decoration)
   }
 
   // Discovery starts once the app is ready, without holding it up: a provider that is down

@@ -166,6 +166,21 @@ export class OAuth2Provider implements Provider {
     return { provider: this.name, ...cleanProfile(fields), raw: withoutPrototypeKeys(fields.raw), tokens: cleanTokens(tokens) }
   }
 
+  async refreshTokens (refreshToken: string): Promise<ProviderTokens> {
+    await this.prepare()
+    const { tokens } = await this.#state().tokenClient.refresh(refreshToken)
+    // A refreshed response's id_token is not checked against a nonce, so nothing may rely on it.
+    return cleanTokens({ ...tokens, idToken: null })
+  }
+
+  async revokeToken (token: string, tokenTypeHint?: 'access_token' | 'refresh_token'): Promise<void> {
+    await this.prepare()
+    const ready = this.#state()
+    const endpoint = ready.endpoints.revocationEndpoint ?? null
+    if (endpoint === null) throw new ProviderError('REVOCATION_UNSUPPORTED', `provider ${this.name} has no token revocation endpoint`)
+    await ready.tokenClient.revoke(endpoint, token, tokenTypeHint)
+  }
+
   #state (): Ready {
     if (this.#ready === null) throw new Error(`provider ${this.name} used before prepare() resolved`)
     return this.#ready

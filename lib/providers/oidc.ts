@@ -32,6 +32,7 @@ export async function discoverEndpoints (issuer: string, overrides: EndpointOver
     jwksUri: overrides.jwksUri ?? metadataUrl(metadata, 'jwks_uri', true),
     userinfoEndpoint: overrides.userinfoEndpoint ?? metadataUrl(metadata, 'userinfo_endpoint', false),
     apiBaseUrl: overrides.apiBaseUrl ?? null,
+    revocationEndpoint: overrides.revocationEndpoint ?? metadataUrl(metadata, 'revocation_endpoint', false),
     idTokenAlgorithms: stringList(metadata.id_token_signing_alg_values_supported) ?? ['RS256'],
     tokenEndpointAuthMethods: stringList(metadata.token_endpoint_auth_methods_supported) ?? ['client_secret_basic'],
     issuerParameterSupported: metadata.authorization_response_iss_parameter_supported === true

@@ -71,7 +71,7 @@ export function checkAuthorizationParams (params: unknown, where: string): Recor
   return checked
 }
 
-const ENDPOINT_FIELDS = ['authorizationEndpoint', 'tokenEndpoint', 'userinfoEndpoint', 'apiBaseUrl', 'jwksUri', 'issuer'] as const
+const ENDPOINT_FIELDS = ['authorizationEndpoint', 'tokenEndpoint', 'userinfoEndpoint', 'apiBaseUrl', 'jwksUri', 'issuer', 'revocationEndpoint'] as const
 
 export function checkEndpointOverrides (value: unknown, where: string): EndpointOverrides {
   if (value === undefined) return {}

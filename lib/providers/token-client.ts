@@ -4,6 +4,8 @@ import type { ProviderTokens } from '../identity.js'
 import { stringOrNull } from '../identity.js'
 import { USER_AGENT } from './http.js'
 
+type AccessTokenRefresh = (params: Record<string, unknown>, httpOptions: Record<string, unknown>) => unknown
+
 export interface TokenEndpoints {
   authorizationEndpoint: string
   tokenEndpoint: string
@@ -103,6 +105,53 @@ export class TokenClient {
     } as unknown as ConstructorParameters<typeof AuthorizationCode>[0])
   }
 
+  /**
+   * Gets new tokens with a refresh token (RFC 6749 section 6). A rejected refresh token is a
+   * `SignInError` with code `REFRESH_REJECTED`, and a response without a refresh token keeps the given one.
+   */
+  async refresh (refreshToken: string): Promise<TokenResponse> {
+    const client = await this.#clientForExchange()
+    const timeoutMs = this.#options.timeoutMs
+    let raw: unknown
+    try {
+      raw = await withDeadline(async () => await client.createToken({ refresh_token: refreshToken }).refresh(
+        {}, { timeout: timeoutMs, maxBytes: MAX_TOKEN_RESPONSE_BYTES } as unknown as Parameters<AccessTokenRefresh>[1]
+      ), timeoutMs)
+    } catch (error) {
+      throw error instanceof SignInError ? new SignInError('REFRESH_REJECTED', 'The refresh token is invalid, expired or revoked.', { cause: error }) : error
+    }
+    const response = parseTokenResponse(raw)
+    if (response.tokens.refreshToken === null) response.tokens.refreshToken = refreshToken
+    return response
+  }
+
+  /** Revokes a token at the provider's RFC 7009 endpoint, authenticating as the token endpoint does. */
+  async revoke (revocationEndpoint: string, token: string, tokenTypeHint: string | undefined): Promise<void> {
+    const configured = this.#options.clientSecret
+    const secret = typeof configured === 'string' ? configured : await configured()
+    const form = new URLSearchParams({ token })
+    if (tokenTypeHint !== undefined) form.set('token_type_hint', tokenTypeHint)
+    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', 'user-agent': USER_AGENT }
+    if (this.#options.tokenEndpointAuthMethod === 'client_secret_post') {
+      form.set('client_id', this.#options.clientId)
+      form.set('client_secret', secret)
+    } else {
+      // RFC 6749 section 2.3.1 form-encodes both parts before Basic encoding.
+      const encode = (value: string): string => encodeURIComponent(value).replace(/%20/g, '+')
+      headers.authorization = `Basic ${Buffer.from(`${encode(this.#options.clientId)}:${encode(secret)}`).toString('base64')}`
+    }
+    let response: Response
+    try {
+      response = await fetch(revocationEndpoint, { method: 'POST', headers, body: form, redirect: 'error', signal: AbortSignal.timeout(this.#options.timeoutMs) })
+      await response.arrayBuffer()
+    } catch (error) {
+      const timedOut = (error as Error).name === 'TimeoutError'
+      throw new ProviderError(timedOut ? 'PROVIDER_TIMEOUT' : 'PROVIDER_UNREACHABLE', `revocation endpoint request failed: ${(error as Error).name}`, { cause: error })
+    }
+    // RFC 7009 section 2.2: 200 means revoked, or the token was invalid already.
+    if (response.status !== 200) throw new ProviderError('PROVIDER_BAD_RESPONSE', `revocation endpoint returned HTTP ${response.status}`)
+  }
+
   /** Exchanges an authorization code, mapping every failure to a coded error. */
   async exchangeCode (code: string, redirectUri: string, codeVerifier: string | null): Promise<TokenResponse> {
     const params: Record<string, string> = { code, redirect_uri: redirectUri }
@@ -132,6 +181,21 @@ export class TokenClient {
       clearTimeout(timer)
     }
     return parseTokenResponse(raw)
+  }
+}
+
+/** Bounds a token endpoint call with one deadline, and maps every failure to a coded error. */
+async function withDeadline (call: () => Promise<{ token: unknown }>, timeoutMs: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new ProviderError('PROVIDER_TIMEOUT', `token endpoint timed out after ${timeoutMs} ms`)), timeoutMs)
+  })
+  try {
+    return (await Promise.race([call(), deadline])).token
+  } catch (error) {
+    throw error instanceof ProviderError ? error : mapTokenEndpointError(error, timeoutMs)
+  } finally {
+    clearTimeout(timer)
   }
 }
 

@@ -54,6 +54,10 @@ export interface Provider {
   authorizationUrl: (request: AuthorizationRequest) => string
   /** Exchanges the code, verifies what comes back and maps it to an identity. */
   signIn: (redemption: CodeRedemption) => Promise<Identity>
+  /** Gets new tokens with a refresh token. A response without a refresh token keeps the given one. */
+  refreshTokens: (refreshToken: string) => Promise<ProviderTokens>
+  /** Revokes a token at the provider's RFC 7009 endpoint. */
+  revokeToken: (token: string, tokenTypeHint?: 'access_token' | 'refresh_token') => Promise<void>
 }
 
 /** Endpoints of a provider, after discovery where it has one. */
@@ -68,6 +72,8 @@ export interface Endpoints {
   jwksUri: string | null
   /** Issuer identifier of an OpenID provider, or null. */
   issuer: string | null
+  /** RFC 7009 token revocation endpoint, when the provider has one. */
+  revocationEndpoint?: string | null
 }
 
 /** Replacements for any preset endpoint: for a proxy, a sovereign cloud, or a test server. */

@@ -12,7 +12,8 @@ export const google: Preset = {
       userinfoEndpoint: 'https://openidconnect.googleapis.com/v1/userinfo',
       jwksUri: 'https://www.googleapis.com/oauth2/v3/certs',
       issuer: 'https://accounts.google.com',
-      apiBaseUrl: null
+      apiBaseUrl: null,
+      revocationEndpoint: 'https://oauth2.googleapis.com/revoke'
     },
     idToken: { issuers: ['https://accounts.google.com', 'accounts.google.com'] },
     pkce: true,

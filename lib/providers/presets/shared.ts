@@ -4,15 +4,16 @@ import { isObject } from '../http.js'
 import type { Endpoints, ProfileContext } from '../types.js'
 
 /** @fastify/oauth2's provider presets, the source of endpoints wherever it has them. */
-export const FASTIFY_PRESETS = fastifyOauth2 as unknown as Record<string, { authorizeHost?: string, authorizePath?: string, tokenHost: string, tokenPath?: string }>
+export const FASTIFY_PRESETS = fastifyOauth2 as unknown as Record<string, { authorizeHost?: string, authorizePath?: string, tokenHost: string, tokenPath?: string, revokePath?: string }>
 
-/** Turns an @fastify/oauth2 preset into authorization and token endpoint URLs. */
-export function fromFastifyPreset (name: string): Pick<Endpoints, 'authorizationEndpoint' | 'tokenEndpoint'> {
+/** Turns an @fastify/oauth2 preset into authorization, token and (where it has one) revocation endpoint URLs. */
+export function fromFastifyPreset (name: string): Pick<Endpoints, 'authorizationEndpoint' | 'tokenEndpoint' | 'revocationEndpoint'> {
   const preset = FASTIFY_PRESETS[name]
   if (preset === undefined) throw new Error(`@fastify/oauth2 has no ${name}`)
   return {
     authorizationEndpoint: `${preset.authorizeHost ?? preset.tokenHost}${preset.authorizePath ?? '/oauth/authorize'}`,
-    tokenEndpoint: `${preset.tokenHost}${preset.tokenPath ?? '/oauth/token'}`
+    tokenEndpoint: `${preset.tokenHost}${preset.tokenPath ?? '/oauth/token'}`,
+    revocationEndpoint: preset.revokePath === undefined ? null : `${preset.tokenHost}${preset.revokePath}`
   }
 }
 
