@@ -25,7 +25,7 @@ export interface BindingOptions {
   cookieName: string | null
 }
 
-/** Per-request authorization options of GET, each allowed only as far as the provider's options say. */
+/** Per-request authorization options of GET, each allowed only as far as the provider's options permit. */
 export interface BeginOptions {
   prompt?: string
   loginHint?: string
@@ -220,9 +220,9 @@ export class SignInFlow {
 function mergeScope (provider: Provider, requested: string | undefined): string[] {
   if (requested === undefined || requested.trim() === '') return [...provider.scope]
   const extra = requested.split(' ').filter((scope) => scope !== '')
-  const refused = extra.filter((scope) => !provider.allowedScopes.has(scope) && !provider.scope.includes(scope))
-  if (refused.length > 0) {
-    throw ValidationError.field('scope', `Scope not allowed for this provider: ${refused.slice(0, 5).join(' ').slice(0, 200)}.`, 'SCOPE_NOT_ALLOWED')
+  const rejected = extra.filter((scope) => !provider.allowedScopes.has(scope) && !provider.scope.includes(scope))
+  if (rejected.length > 0) {
+    throw ValidationError.field('scope', `Scope not allowed for this provider: ${rejected.slice(0, 5).join(' ').slice(0, 200)}.`, 'SCOPE_NOT_ALLOWED')
   }
   return [...new Set([...provider.scope, ...extra])]
 }
@@ -230,9 +230,9 @@ function mergeScope (provider: Provider, requested: string | undefined): string[
 function checkRequestParams (provider: Provider, request: BeginOptions): Record<string, string> {
   const params: Record<string, string> = {}
   if (request.prompt !== undefined) {
-    const refused = request.prompt.split(' ').filter((value) => value !== '' && !provider.allowedPrompts.has(value))
-    if (refused.length > 0 || request.prompt.trim() === '') {
-      throw ValidationError.field('prompt', `Prompt not allowed for this provider: ${refused.slice(0, 5).join(' ').slice(0, 100)}.`, 'PROMPT_NOT_ALLOWED')
+    const rejected = request.prompt.split(' ').filter((value) => value !== '' && !provider.allowedPrompts.has(value))
+    if (rejected.length > 0 || request.prompt.trim() === '') {
+      throw ValidationError.field('prompt', `Prompt not allowed for this provider: ${rejected.slice(0, 5).join(' ').slice(0, 100)}.`, 'PROMPT_NOT_ALLOWED')
     }
     params.prompt = request.prompt
   }
