@@ -2,7 +2,7 @@
 export interface ProviderTokens {
   accessToken: string
   refreshToken: string | null
-  /** When the access token expires, or null when the provider did not say. */
+  /** Expiry of the access token, or null when the provider gave none. */
   expiresAt: Date | null
   idToken: string | null
   /** Granted scopes as the provider reported them, space-separated, or null when it did not. */

@@ -2,6 +2,11 @@ import { SocialAuthOptionsError } from './errors.js'
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost'])
 
+/** Returns true for the host names of the loopback interface, where plain http is acceptable. */
+export function isLoopbackHost (hostname: string): boolean {
+  return LOOPBACK_HOSTS.has(hostname)
+}
+
 /**
  * Checks one configured redirect URI and returns it unchanged. The rules follow OAuth 2.0
  * Security Best Current Practice (RFC 9700) and RFC 8252: absolute, no fragment, no wildcard, no
@@ -24,7 +29,7 @@ export function checkRedirectUri (uri: unknown, where: string): string {
   }
   if (url.protocol === 'https:' || url.protocol === 'http:') {
     if (!uri.startsWith(`${url.protocol}//`)) throw new SocialAuthOptionsError(`${where} must start with ${url.protocol}//, got "${uri}"`)
-    if (url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname)) {
+    if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
       throw new SocialAuthOptionsError(`${where} must use https unless its host is loopback, got "${uri}"`)
     }
     return uri

@@ -41,7 +41,7 @@ export interface RouteOptions {
 export const BODY_LIMIT_BYTES = 16 * 1024
 
 const ERROR_RESPONSES = {
-  400: describedResponse(ValidationErrorResponse, 'Invalid input, or a sign-in refused: errors per field, or under `non_field_errors`.'),
+  400: describedResponse(ValidationErrorResponse, 'Invalid input, or a rejected sign-in: errors per field, or under `non_field_errors`.'),
   404: describedResponse(DetailErrorResponse, 'Provider not configured.'),
   413: describedResponse(DetailErrorResponse, 'Body over 16 KiB.'),
   415: describedResponse(DetailErrorResponse, 'Content type other than JSON or form.'),

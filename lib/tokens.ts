@@ -178,7 +178,7 @@ export function createFastifyJwtStrategy (options: Partial<JwtOptions> | undefin
   }
 }
 
-/** Adds `created` to a body when the options ask for it and the sign-in knows it. */
+/** Adds `created` to a body when the options request it and the sign-in reports it. */
 function withCreated (body: Record<string, unknown>, options: Partial<JwtOptions>, details: SignInDetails): Record<string, unknown> {
   return options.reportCreated === true && details.created !== null ? { ...body, created: details.created } : body
 }

@@ -15,7 +15,7 @@ describe('RedisStateStore on a Redis Cluster', () => {
   let first: TestApp
   let second: TestApp
 
-  /** An app instance with its own Cluster client, as each process behind a load balancer has. */
+  /** Starts an app instance with its own Cluster client, as each process behind a load balancer has. */
   async function instance (): Promise<TestApp> {
     const client = new Cluster(cluster.ports.map((port) => ({ host: '127.0.0.1', port })), {
       clusterRetryStrategy: () => 200,

@@ -37,7 +37,7 @@ describe('id_token verification', () => {
     return { state: url.searchParams.get('state') ?? '', nonce: url.searchParams.get('nonce') ?? '' }
   }
 
-  /** Completes a sign-in whose token endpoint answers the given id_token. */
+  /** Completes a sign-in whose token endpoint returns the given id_token. */
   async function complete (state: string, idToken: string): Promise<{ status: number, body: unknown, reason: string }> {
     stub.tokenHandler = () => ({ access_token: 'stub-access-token', token_type: 'Bearer', expires_in: 300, id_token: idToken })
     const logCount = testApp.logs.length

@@ -64,7 +64,7 @@ describe('OpenAPI document', () => {
     assert.deepEqual(get?.responses['200']?.content?.['application/json']?.schema.required, ['authorization_url'])
     assert.equal(get?.responses['404']?.description, 'Provider not configured.')
     assert.deepEqual(get?.responses['400']?.content?.['application/json']?.schema, {
-      description: 'Invalid input, or a sign-in refused: errors per field, or under `non_field_errors`.',
+      description: 'Invalid input, or a rejected sign-in: errors per field, or under `non_field_errors`.',
       type: 'object',
       additionalProperties: { type: 'array', items: { type: 'string' } }
     })

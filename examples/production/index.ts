@@ -31,7 +31,7 @@ app.addHook('onClose', async () => {
 const accounts = new PostgresAccountsAdapter(pool)
 await accounts.migrate()
 
-// global: false limits only the routes whose config asks for it.
+// global: false limits only the routes whose config requests it.
 await app.register(rateLimit, { global: false, redis, nameSpace: 'social-auth-rate:' })
 
 await app.register(socialAuth, {

@@ -1,8 +1,7 @@
 import { SocialAuthOptionsError } from '../errors.js'
 import { ASYMMETRIC_ALGORITHMS } from '../id-token.js'
+import { isLoopbackHost } from '../redirect-uri.js'
 import type { EndpointOverrides } from './types.js'
-
-const LOOPBACK_HOSTS = ['127.0.0.1', '[::1]', 'localhost']
 
 /** True for https URLs, and for http ones on a loopback host (local development and tests). */
 export function isSecureUrl (value: string): boolean {
@@ -12,7 +11,7 @@ export function isSecureUrl (value: string): boolean {
   } catch {
     return false
   }
-  return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.includes(url.hostname))
+  return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname))
 }
 
 export function checkUrl (value: unknown, where: string): string {

@@ -159,32 +159,21 @@ export class TokenClient {
 
     const client = await this.#clientForExchange()
     const timeoutMs = this.#options.timeoutMs
-    let raw: unknown
-    let timer: NodeJS.Timeout | undefined
-    // Wreck applies its timeout to the headers and again to the body, so one deadline bounds both.
-    // NOTE: Wreck's default agents open a new connection for each token request. simple-oauth2
-    // deep-copies request options, so a keep-alive agent passed here breaks after its first use.
-    // NOTE: Wreck takes no AbortSignal, so after the deadline the request runs on until Wreck's own
-    // timeout closes it. The sign-in has failed with 502 by then.
-    const deadline = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new ProviderError('PROVIDER_TIMEOUT', `token endpoint timed out after ${timeoutMs} ms`)), timeoutMs)
-    })
-    try {
-      const exchange = client.getToken(
-        params as unknown as Parameters<AuthorizationCode['getToken']>[0],
-        { timeout: timeoutMs, maxBytes: MAX_TOKEN_RESPONSE_BYTES } as unknown as Parameters<AuthorizationCode['getToken']>[1]
-      )
-      raw = (await Promise.race([exchange, deadline])).token
-    } catch (error) {
-      throw error instanceof ProviderError ? error : mapTokenEndpointError(error, timeoutMs)
-    } finally {
-      clearTimeout(timer)
-    }
+    const raw = await withDeadline(async () => await client.getToken(
+      params as unknown as Parameters<AuthorizationCode['getToken']>[0],
+      { timeout: timeoutMs, maxBytes: MAX_TOKEN_RESPONSE_BYTES } as unknown as Parameters<AuthorizationCode['getToken']>[1]
+    ), timeoutMs)
     return parseTokenResponse(raw)
   }
 }
 
-/** Bounds a token endpoint call with one deadline, and maps every failure to a coded error. */
+/**
+ * Bounds a token endpoint call with one deadline, and maps every failure to a coded error. Wreck
+ * applies its own timeout to the headers and again to the body, so this deadline bounds both.
+ */
+// NOTE: Wreck's default agents open a new connection for each token request, and simple-oauth2
+// deep-copies request options, so a keep-alive agent passed in breaks after its first use. Wreck
+// also takes no AbortSignal: after the deadline a request runs on until Wreck's timeout ends it.
 async function withDeadline (call: () => Promise<{ token: unknown }>, timeoutMs: number): Promise<unknown> {
   let timer: NodeJS.Timeout | undefined
   const deadline = new Promise<never>((_resolve, reject) => {
