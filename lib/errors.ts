@@ -103,6 +103,17 @@ export class StoreUnavailableError extends SocialAuthError {
   }
 }
 
+/**
+ * 503 like its parent, raised by `StateStore.save` when the key exists already. The sign-in flow
+ * catches it where a taken key means a replay: an id_token that signed in before.
+ */
+export class StoreKeyExistsError extends StoreUnavailableError {
+  constructor (reason: string) {
+    super(reason)
+    this.name = 'StoreKeyExistsError'
+  }
+}
+
 /** Raised at registration for invalid plugin options. */
 export class SocialAuthOptionsError extends Error {
   readonly code = 'FST_SOCIAL_AUTH_OPTIONS'

@@ -1,13 +1,14 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { ProviderNotFoundError, SignInError, ValidationError } from './errors.js'
 import type { Identity } from './identity.js'
+import { NativeSignIn } from './native-sign-in.js'
 import type { Provider } from './providers/types.js'
 import type { StateStore } from './state/store.js'
 
-/** POST input from the front end, after schema validation. */
+/** POST input from the front end or a native app, after schema validation. */
 export interface CompleteInput {
   code?: string
-  state: string
+  state?: string
   iss?: string
   error?: string
   error_description?: string
@@ -15,6 +16,12 @@ export interface CompleteInput {
   user?: string
   /** The secret whose SHA-256 the front end sent as `binding_challenge` on GET. */
   binding_verifier?: string
+  /** A native app's id_token, in place of `code` and `state`. */
+  id_token?: string
+  /** The raw nonce behind the id_token's `nonce` claim. */
+  nonce?: string
+  /** A native app's provider access token, in place of `code` and `state`. */
+  access_token?: string
 }
 
 /** Browser binding settings, which tie a sign-in to the browser that started it against login CSRF. */
@@ -45,6 +52,8 @@ export interface FlowOptions {
   binding: BindingOptions
   /** Reject a POST without `iss` from a provider whose metadata states that it sends one (RFC 9207). */
   requireIssuerParameter: boolean
+  /** Seconds of clock difference tolerated on id_token `exp`, which also extend how long a used id_token is remembered. */
+  clockToleranceSeconds: number
 }
 
 /** Result of a completed sign-in, before the host's user and token strategy run. */
@@ -80,9 +89,11 @@ function digestsEqual (actual: string, expected: string): boolean {
 /** The two halves of a sign-in: `begin` for GET and `complete` for POST. */
 export class SignInFlow {
   readonly #options: FlowOptions
+  readonly #native: NativeSignIn
 
   constructor (options: FlowOptions) {
     this.#options = options
+    this.#native = new NativeSignIn(options.store, options.clockToleranceSeconds)
   }
 
   /** Names the binding cookie of the sign-in with this state, or returns null when the cookie binding is off. */
@@ -151,10 +162,16 @@ export class SignInFlow {
 
   /**
    * Consumes the state, checks it and its browser binding, and has the provider turn the code into
-   * an identity. `cookies` are the request's cookies, for the cookie binding.
+   * an identity. `cookies` are the request's cookies, for the cookie binding. A native app's
+   * id_token or access token takes the place of the code and the state.
    */
   async complete (providerName: string, input: CompleteInput, cookies: Record<string, string> = {}): Promise<CompletedSignIn> {
     const provider = this.provider(providerName)
+    if (input.id_token !== undefined || input.access_token !== undefined) {
+      return { provider, identity: await this.#native.complete(provider, input) }
+    }
+    if (input.nonce !== undefined) throw ValidationError.field('nonce', 'This field is allowed only with id_token.', 'NONCE_WITHOUT_ID_TOKEN')
+    if (input.state === undefined) throw ValidationError.field('state', 'This field is required.', 'STATE_MISSING')
     if (input.error === undefined && input.code === undefined) {
       throw ValidationError.field('code', 'This field is required.', 'CODE_MISSING')
     }

@@ -9,7 +9,8 @@ export const ASYMMETRIC_ALGORITHMS = [
 export interface IdTokenVerifierOptions {
   /** Accepted `iss` values, or a check for issuers that depend on the token (Microsoft's multi-tenant ones). */
   issuer: string | string[] | ((issuer: string, claims: JWTPayload) => boolean)
-  clientId: string
+  /** Accepted `aud` values, unless a call names others. An `azp` claim must be one of them too. */
+  audiences: string[]
   jwksUri: string
   algorithms: string[]
   clockToleranceSeconds: number
@@ -36,17 +37,20 @@ export class IdTokenVerifier {
     })
   }
 
-  /** Verifies the signature and the claims of OpenID Connect Core 1.0 section 3.1.3.7, nonce included. */
-  async verify (idToken: string, expectedNonce: string | null): Promise<JWTPayload> {
+  /**
+   * Verifies the signature and the claims of OpenID Connect Core 1.0 section 3.1.3.7, and the nonce
+   * unless `expectedNonce` is null. `audiences` replaces the configured ones for this call.
+   */
+  async verify (idToken: string, expectedNonce: string | null, audiences: string[] = this.#options.audiences): Promise<JWTPayload> {
     let payload: JWTPayload
     try {
       const result = await jwtVerify(idToken, this.#keys, {
         issuer: typeof this.#options.issuer === 'function' ? undefined : this.#options.issuer,
-        audience: this.#options.clientId,
+        audience: audiences,
         algorithms: this.#options.algorithms,
         clockTolerance: this.#options.clockToleranceSeconds,
         requiredClaims: ['sub', 'iat', 'exp'],
-        // An id_token from a code exchange was issued moments ago, so an old iat means a replay.
+        // An id_token from a code exchange or a native SDK was issued moments ago, so an old iat means a replay.
         maxTokenAge: '1h'
       })
       payload = result.payload
@@ -61,11 +65,11 @@ export class IdTokenVerifier {
     if (typeof payload.sub !== 'string' || payload.sub.length === 0) {
       throw invalidIdToken('sub claim is not a non-empty string')
     }
-    const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud]
-    if (payload.azp !== undefined && payload.azp !== this.#options.clientId) {
-      throw invalidIdToken('azp claim names another client')
+    const tokenAudiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud]
+    if (payload.azp !== undefined && (typeof payload.azp !== 'string' || !audiences.includes(payload.azp))) {
+      throw invalidIdToken('azp claim names a client that is not accepted')
     }
-    if (audiences.length > 1 && payload.azp === undefined) {
+    if (tokenAudiences.length > 1 && payload.azp === undefined) {
       throw invalidIdToken('azp claim missing from a token with several audiences')
     }
     if (expectedNonce !== null && payload.nonce !== expectedNonce) {
@@ -75,7 +79,8 @@ export class IdTokenVerifier {
   }
 }
 
-function invalidIdToken (reason: string, cause?: unknown): SignInError {
+/** Builds the 400 of a rejected id_token, with the reason for the log. */
+export function invalidIdToken (reason: string, cause?: unknown): SignInError {
   return new SignInError('ID_TOKEN_INVALID', 'The identity token from the provider is invalid. Sign in again.', { cause, reason })
 }
 

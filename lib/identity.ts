@@ -1,6 +1,7 @@
 /** Tokens the provider issued at sign-in. */
 export interface ProviderTokens {
-  accessToken: string
+  /** The provider's access token, or null after an id_token sign-in, which has none. */
+  accessToken: string | null
   refreshToken: string | null
   /** Expiry of the access token, or null when the provider gave none. */
   expiresAt: Date | null

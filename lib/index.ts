@@ -140,7 +140,8 @@ const socialAuth: FastifyPluginAsync<SocialAuthOptions> = async (fastify: Fastif
     store,
     stateTtlMs,
     binding: { required: binding.required, cookieName: binding.cookie?.name ?? null },
-    requireIssuerParameter
+    requireIssuerParameter,
+    clockToleranceSeconds
   })
 
   // A second registration, under another prefix, keeps the first one's decoration.
@@ -272,6 +273,6 @@ export { SqliteAccountsAdapter } from './accounts/sqlite.js'
 export { PostgresAccountsAdapter } from './accounts/postgres.js'
 export { TokenCipher } from './accounts/token-cipher.js'
 export {
-  ProviderError, ProviderNotFoundError, SignInError, SocialAuthError, SocialAuthOptionsError, StoreUnavailableError, ValidationError
+  ProviderError, ProviderNotFoundError, SignInError, SocialAuthError, SocialAuthOptionsError, StoreKeyExistsError, StoreUnavailableError, ValidationError
 } from './errors.js'
 export type { ErrorBody, FieldErrors, SocialAuthErrorOptions } from './errors.js'

@@ -99,6 +99,7 @@ export async function registerRoutes (instance: FastifyInstance, options: RouteO
     operationId: `socialAuthComplete${options.operationIdSuffix}`,
     summary: 'Complete a social sign-in',
     description: 'Uses up the state, exchanges the code with the provider, verifies the identity and returns a token for the app\'s user. ' +
+      'A native app sends the id_token or access token from the provider\'s SDK instead of code and state. ' +
       'The fields may also come in the query string.',
     params,
     body: CompleteBody,
@@ -147,7 +148,7 @@ export async function registerRoutes (instance: FastifyInstance, options: RouteO
     }, async (request, reply) => {
       const cookies = parseCookies(request.headers.cookie)
       // The binding cookie serves one sign-in, so the response expires it whatever the outcome.
-      const usedCookie = flow.bindingCookieFor(request.body.state)
+      const usedCookie = request.body.state === undefined ? null : flow.bindingCookieFor(request.body.state)
       if (usedCookie !== null && options.bindingCookie !== null && cookies[usedCookie] !== undefined) {
         reply.header('set-cookie', serializeCookie(usedCookie, '', 0, options.bindingCookie.secure))
       }

@@ -53,8 +53,10 @@ export const AuthorizationResponse = Type.Object({
 }, { $id: 'SocialAuthAuthorizationResponse', description: 'The authorization URL.' })
 
 /**
- * POST input, from the JSON or form body merged over the query string. Other parameters that a
- * front end forwards from the provider's redirect (`scope`, `authuser`, `prompt`, …) are ignored.
+ * POST input, from the JSON or form body merged over the query string: `code` and `state` from the
+ * provider's redirect, or a native app's `id_token` (with its `nonce`), or its `access_token`.
+ * Other parameters that a front end forwards from the provider's redirect (`scope`, `authuser`,
+ * `prompt`, …) are ignored.
  */
 export const CompleteBody = Type.Object({
   code: Type.Optional(Type.String({
@@ -63,7 +65,7 @@ export const CompleteBody = Type.Object({
     pattern: VSCHAR,
     description: 'Authorization code from the provider redirect.'
   })),
-  state: Type.String({ minLength: 1, maxLength: 512, pattern: VSCHAR, description: 'The state from the provider redirect.' }),
+  state: Type.Optional(Type.String({ minLength: 1, maxLength: 512, pattern: VSCHAR, description: 'The state from the provider redirect.' })),
   iss: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'RFC 9207 issuer identifier from the provider redirect.' })),
   error: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'OAuth error code from the provider redirect, such as `access_denied`.' })),
   error_description: Type.Optional(Type.String({ maxLength: 2048, description: 'Provider text that goes with `error`. It is never shown back.' })),
@@ -74,13 +76,37 @@ export const CompleteBody = Type.Object({
   user: Type.Optional(Type.String({
     maxLength: 4096,
     description: 'Sign in with Apple only: the `user` JSON that Apple posts on the first sign-in, with the name.'
+  })),
+  id_token: Type.Optional(Type.String({
+    maxLength: 8192,
+    pattern: '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$',
+    description: 'Native sign-in: the id_token that the app got from the provider\'s SDK, in place of `code` and `state`. ' +
+      'Only for providers with `allowIdTokenSignIn`.'
+  })),
+  nonce: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: 512,
+    pattern: VSCHAR,
+    description: 'Native sign-in: the raw nonce the app passed to the SDK. The id_token carries it or its SHA-256.'
+  })),
+  access_token: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: 4096,
+    pattern: VSCHAR,
+    description: 'Native sign-in: a provider access token from the app\'s SDK, in place of `code` and `state`. ' +
+      'Only for providers with `allowAccessTokenSignIn` (Facebook).'
   }))
 }, {
   $id: 'SocialAuthCompleteBody',
   additionalProperties: true,
-  // `code` is required unless the provider redirected with an `error`.
-  if: { required: ['error'] },
-  else: { required: ['code'] }
+  // A native sign-in carries `id_token` or `access_token`. A redirect's fields carry `state`, and
+  // `code` unless the provider redirected with an `error`.
+  if: { anyOf: [{ required: ['id_token'] }, { required: ['access_token'] }] },
+  else: {
+    required: ['state'],
+    if: { required: ['error'] },
+    else: { required: ['code'] }
+  }
 })
 
 /** POST 201 body of the default token strategy. */

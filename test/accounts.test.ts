@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { after, before, beforeEach, describe, it } from 'node:test'
 import fastifyJwt from '@fastify/jwt'
 import Fastify from 'fastify'
@@ -406,6 +406,43 @@ for (const [dialect, openDatabase] of databases) {
       assert.equal(newcomer.status, 400)
       assert.deepEqual(newcomer.body, { non_field_errors: ['No account matches this sign-in, and new accounts are not open.'] })
       assert.equal(await countRows('users'), 1)
+    })
+
+    it('id_token sign-in keeps stored provider tokens', async () => {
+      // One OpenID provider on the emulator, reached through a web code flow and a native app's id_token.
+      const gamma = {
+        type: 'google',
+        clientId: 'gamma-web',
+        clientSecret: 'gamma-web-secret',
+        endpoints: { authorizationEndpoint: `${emulator.url}/authorize`, tokenEndpoint: `${emulator.url}/token`, userinfoEndpoint: `${emulator.url}/userinfo`, jwksUri: `${emulator.url}/jwks`, issuer: emulator.url },
+        allowIdTokenSignIn: true,
+        clientIds: { ios: 'gamma-ios' }
+      } as const
+      const { app } = await appWith({ encryptionKey: randomBytes(32) }, { providers: { gamma } })
+      const begin = await app.inject({ url: '/o/gamma/', query: { redirect_uri: REDIRECT_URI } })
+      const url = new URL(begin.json().authorization_url)
+      const webIdToken = await emulator.idToken({ iss: emulator.url, aud: 'gamma-web', sub: 'gamma-user', nonce: url.searchParams.get('nonce') ?? '' })
+      emulator.route('POST /token', () => ({ access_token: 'gamma-access', refresh_token: 'gamma-refresh', token_type: 'Bearer', expires_in: 3600, scope: 'openid email', id_token: webIdToken }))
+      emulator.route('GET /userinfo', () => ({ sub: 'gamma-user', email: 'gamma@example.test', email_verified: true }))
+      try {
+        const web = await app.inject({ method: 'POST', url: '/o/gamma/', payload: { code: 'code', state: url.searchParams.get('state') } })
+        assert.equal(web.statusCode, 201, web.body)
+        const before = (await database.query('SELECT access_token, refresh_token, id_token, token_expires_at, scope FROM social_accounts'))[0]
+
+        const nonceHash = createHash('sha256').update('native-nonce').digest('hex')
+        const nativeIdToken = await emulator.idToken({ iss: emulator.url, aud: 'gamma-ios', sub: 'gamma-user', nonce: nonceHash })
+        const native = await app.inject({ method: 'POST', url: '/o/gamma/', payload: { id_token: nativeIdToken, nonce: 'native-nonce' } })
+        assert.equal(native.statusCode, 201, native.body)
+        assert.equal(await countRows('users'), 1)
+        const after = (await database.query('SELECT access_token, refresh_token, id_token, token_expires_at, scope FROM social_accounts'))[0]
+        assert.equal(after?.access_token, before?.access_token, 'access token kept')
+        assert.equal(after?.refresh_token, before?.refresh_token, 'refresh token kept')
+        assert.deepEqual(after?.token_expires_at, before?.token_expires_at, 'expiry kept')
+        assert.equal(after?.scope, 'openid email', 'scope kept')
+        assert.notEqual(after?.id_token, before?.id_token, 'the new id_token is stored')
+      } finally {
+        emulator.route('POST /token', () => ({ access_token: nextAccessToken, refresh_token: 'provider-refresh-token', token_type: 'Bearer', expires_in: 3600, scope: 'profile' }))
+      }
     })
 
     it('reportCreated tells new users from returning ones', async () => {

@@ -9,7 +9,7 @@ describe('package exports', () => {
     const module = await import('fastify-social-auth')
     assert.equal(typeof module.default, 'function')
     assert.equal(module.socialAuth, module.default)
-    for (const name of ['MemoryStateStore', 'RedisStateStore', 'SqliteAccountsAdapter', 'PostgresAccountsAdapter', 'TokenCipher', 'SignInError', 'SocialAuthError', 'serializeRequestWithoutQuery']) {
+    for (const name of ['MemoryStateStore', 'RedisStateStore', 'SqliteAccountsAdapter', 'PostgresAccountsAdapter', 'TokenCipher', 'SignInError', 'SocialAuthError', 'StoreKeyExistsError', 'serializeRequestWithoutQuery']) {
       assert.equal(typeof (module as Record<string, unknown>)[name], 'function', name)
     }
   })

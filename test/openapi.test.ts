@@ -74,8 +74,16 @@ describe('OpenAPI document', () => {
   it('describes the POST body and the default token body', async () => {
     const post = (await documentFor()).paths['/auth/o/{provider}/']?.post
     const body = post?.requestBody?.content['application/json']?.schema
-    assert.deepEqual(Object.keys(body?.properties ?? {}).sort(), ['binding_verifier', 'code', 'error', 'error_description', 'iss', 'state', 'user'])
-    assert.deepEqual(body?.required, ['state'])
+    assert.deepEqual(Object.keys(body?.properties ?? {}).sort(), [
+      'access_token', 'binding_verifier', 'code', 'error', 'error_description', 'id_token', 'iss', 'nonce', 'state', 'user'
+    ])
+    // A native app's token replaces code and state, so neither is required at the top level.
+    assert.equal(body?.required, undefined)
+    const conditional = body as unknown as { if: unknown, else: { required: string[], if: unknown, else: { required: string[] } } }
+    assert.deepEqual(conditional.if, { anyOf: [{ required: ['id_token'] }, { required: ['access_token'] }] })
+    assert.deepEqual(conditional.else.required, ['state'])
+    assert.deepEqual(conditional.else.if, { required: ['error'] })
+    assert.deepEqual(conditional.else.else.required, ['code'])
     assert.deepEqual(Object.keys(post?.responses ?? {}).sort(), ['201', ...ERROR_STATUSES].sort())
     const created = post?.responses['201']?.content?.['application/json']?.schema
     assert.deepEqual(Object.keys(created?.properties ?? {}).sort(), ['created', 'token', 'user'])

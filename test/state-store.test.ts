@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { Redis } from 'ioredis'
-import { MemoryStateStore, RedisStateStore, StoreUnavailableError, type StateRecord } from '../lib/index.js'
+import { MemoryStateStore, RedisStateStore, StoreKeyExistsError, StoreUnavailableError, type StateRecord } from '../lib/index.js'
 import { buildApp } from './support/app.js'
 import { startOidcServer, type OidcServer } from '../examples/demo/local-provider.js'
 import { connectRedis, deleteKeys, freePort, RedisProcess, testKeyPrefix } from './support/redis.js'
@@ -45,7 +45,7 @@ describe('RedisStateStore', () => {
   it('save never overwrites a key', async () => {
     const store = new RedisStateStore(redis, { keyPrefix })
     await store.save('key-twice', record, 60_000)
-    await assert.rejects(store.save('key-twice', { ...record, provider: 'other' }, 60_000), StoreUnavailableError)
+    await assert.rejects(store.save('key-twice', { ...record, provider: 'other' }, 60_000), StoreKeyExistsError)
     assert.equal((await store.take('key-twice'))?.provider, 'local')
   })
 
@@ -92,6 +92,13 @@ describe('MemoryStateStore', () => {
     await store.save('key', record, 60_000)
     assert.deepEqual(await store.take('key'), record)
     assert.equal(await store.take('key'), null)
+  })
+
+  it('save never overwrites a key', async () => {
+    const store = new MemoryStateStore()
+    await store.save('key-twice', record, 60_000)
+    await assert.rejects(store.save('key-twice', { ...record, provider: 'other' }, 60_000), StoreKeyExistsError)
+    assert.equal((await store.take('key-twice'))?.provider, 'local')
   })
 
   it('expired record is gone', async () => {

@@ -9,7 +9,15 @@ export interface OidcServerOptions {
   clientId?: string
   clientSecret?: string
   redirectUris: string[]
+  /**
+   * Client ids of native apps to register as public clients (PKCE, no secret) with the redirect URI
+   * `NATIVE_REDIRECT_URI`, as a mobile app's sign-in SDK uses them.
+   */
+  nativeClientIds?: string[]
 }
+
+/** Redirect URI of the native clients: a private-use URI scheme, as mobile apps register (RFC 8252 section 7.1). */
+export const NATIVE_REDIRECT_URI = 'test.example.native:/callback'
 
 export interface OidcServer {
   issuer: string
@@ -42,7 +50,17 @@ export async function startOidcServer (options: OidcServerOptions): Promise<Oidc
       grant_types: ['authorization_code'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic'
-    }],
+    }, ...(options.nativeClientIds ?? []).map((nativeClientId) => ({
+      client_id: nativeClientId,
+      application_type: 'native' as const,
+      redirect_uris: [NATIVE_REDIRECT_URI],
+      grant_types: ['authorization_code'],
+      response_types: ['code' as const],
+      token_endpoint_auth_method: 'none' as const
+    }))],
+    // Put the scopes' claims in the id_token, as Google and Apple do, so that a native app's
+    // id_token carries the email without a userinfo call.
+    conformIdTokenClaims: false,
     jwks: { keys: [signingKey] },
     cookies: { keys: ['social-auth-demo-cookie-key'] },
     claims: {

@@ -107,17 +107,23 @@ export function createAccountsPipeline (options: AccountsOptions): (identity: Id
    * stored. A clear one left from before an encryption key was set is encrypted.
    */
   async function refreshAccount (account: AccountData): Promise<void> {
-    if (account.refreshToken !== null || !storeTokens) {
+    if (!storeTokens) {
       await adapter.updateAccount(account)
       return
     }
-    await adapter.updateAccount({ ...account, keepStoredRefreshToken: true })
+    // An id_token sign-in brings no access token, so the one from an earlier sign-in stays usable.
+    const keepStoredAccessToken = account.accessToken === null
+    if (account.refreshToken !== null) {
+      await adapter.updateAccount({ ...account, keepStoredAccessToken })
+      return
+    }
+    await adapter.updateAccount({ ...account, keepStoredRefreshToken: true, keepStoredAccessToken })
     if (cipher === null) return
     const stored = (await adapter.findAccount(account.provider, account.uid))?.refreshToken ?? null
     if (stored !== null && !stored.startsWith('v1.')) {
       // NOTE: a concurrent sign-in that stores a new refresh token between this read and this write
       // loses it. That can happen only once per account, on its first sign-in after a key is added.
-      await adapter.updateAccount({ ...account, refreshToken: cipher.encrypt(stored, tokenContext(account.provider, account.uid, 'refresh_token')) })
+      await adapter.updateAccount({ ...account, keepStoredAccessToken, refreshToken: cipher.encrypt(stored, tokenContext(account.provider, account.uid, 'refresh_token')) })
     }
   }
 }

@@ -81,10 +81,13 @@ export class PostgresAccountsAdapter implements AccountsAdapter {
 
   async updateAccount (account: AccountData): Promise<void> {
     await this.pool.query(
-      `UPDATE social_accounts SET email = $1, access_token = $2, refresh_token = CASE WHEN $11::boolean THEN refresh_token ELSE $3 END, id_token = $4,
-        token_expires_at = $5, scope = $6, extra_data = $7, last_login_at = $8 WHERE provider = $9 AND uid = $10`,
+      `UPDATE social_accounts SET email = $1, access_token = CASE WHEN $12::boolean THEN access_token ELSE $2 END,
+        refresh_token = CASE WHEN $11::boolean THEN refresh_token ELSE $3 END, id_token = $4,
+        token_expires_at = CASE WHEN $12::boolean THEN token_expires_at ELSE $5 END, scope = CASE WHEN $12::boolean THEN scope ELSE $6 END,
+        extra_data = $7, last_login_at = $8 WHERE provider = $9 AND uid = $10`,
       [account.email, account.accessToken, account.refreshToken, account.idToken, account.tokenExpiresAt, account.scope,
-        JSON.stringify(account.extraData), account.lastLoginAt, account.provider, account.uid, account.keepStoredRefreshToken === true]
+        JSON.stringify(account.extraData), account.lastLoginAt, account.provider, account.uid, account.keepStoredRefreshToken === true,
+        account.keepStoredAccessToken === true]
     )
   }
 

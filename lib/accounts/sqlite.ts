@@ -91,10 +91,13 @@ export class SqliteAccountsAdapter implements AccountsAdapter {
   }
 
   async updateAccount (account: AccountData): Promise<void> {
-    this.db.prepare(`UPDATE social_accounts SET email = ?, access_token = ?, refresh_token = CASE WHEN ? THEN refresh_token ELSE ? END, id_token = ?,
-      token_expires_at = ?, scope = ?, extra_data = ?, last_login_at = ? WHERE provider = ? AND uid = ?`)
-      .run(account.email, account.accessToken, account.keepStoredRefreshToken === true ? 1 : 0, account.refreshToken, account.idToken, account.tokenExpiresAt?.toISOString() ?? null,
-        account.scope, JSON.stringify(account.extraData), account.lastLoginAt.toISOString(), account.provider, account.uid)
+    const keepAccess = account.keepStoredAccessToken === true ? 1 : 0
+    this.db.prepare(`UPDATE social_accounts SET email = ?, access_token = CASE WHEN ? THEN access_token ELSE ? END,
+      refresh_token = CASE WHEN ? THEN refresh_token ELSE ? END, id_token = ?, token_expires_at = CASE WHEN ? THEN token_expires_at ELSE ? END,
+      scope = CASE WHEN ? THEN scope ELSE ? END, extra_data = ?, last_login_at = ? WHERE provider = ? AND uid = ?`)
+      .run(account.email, keepAccess, account.accessToken, account.keepStoredRefreshToken === true ? 1 : 0, account.refreshToken, account.idToken,
+        keepAccess, account.tokenExpiresAt?.toISOString() ?? null, keepAccess, account.scope, JSON.stringify(account.extraData),
+        account.lastLoginAt.toISOString(), account.provider, account.uid)
   }
 
   async findAccount (provider: string, uid: string): Promise<StoredAccount | null> {

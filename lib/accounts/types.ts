@@ -31,6 +31,12 @@ export interface AccountData {
   lastLoginAt: Date
   /** For `updateAccount`: keep the stored refresh token, in one statement, instead of writing `refreshToken`. */
   keepStoredRefreshToken?: boolean
+  /**
+   * For `updateAccount`: keep the stored access token, its expiry and scope, in one statement,
+   * instead of writing `accessToken`, `tokenExpiresAt` and `scope`. Set after an id_token sign-in,
+   * which brings no access token.
+   */
+  keepStoredAccessToken?: boolean
 }
 
 /** A stored social account, as `findAccount` returns it. */
@@ -57,7 +63,8 @@ export interface AccountsAdapter {
   linkAccount: (userId: number | string, account: AccountData) => Promise<void>
   /**
    * Replaces the tokens, scope, extra data and last login of a linked account, writing each value
-   * as given, except the refresh token when `keepStoredRefreshToken` is true.
+   * as given, except the refresh token when `keepStoredRefreshToken` is true, and the access token
+   * with its expiry and scope when `keepStoredAccessToken` is true.
    */
   updateAccount: (account: AccountData) => Promise<void>
   /** Reads a linked account with its stored (possibly encrypted) tokens. */

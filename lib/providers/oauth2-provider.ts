@@ -1,10 +1,14 @@
 import type { JWTPayload } from 'jose'
 import { ProviderError } from '../errors.js'
-import { ASYMMETRIC_ALGORITHMS, IdTokenVerifier } from '../id-token.js'
+import { ASYMMETRIC_ALGORITHMS, IdTokenVerifier, invalidIdToken } from '../id-token.js'
 import type { Identity } from '../identity.js'
 import { requestJson } from './http.js'
 import { TokenClient } from './token-client.js'
-import type { AuthorizationRequest, CodeRedemption, Endpoints, IdTokenPolicy, ProfileFetcher, ProfileFields, Provider, ProviderTokens } from './types.js'
+import { createHash } from 'node:crypto'
+import type {
+  AccessTokenCheck, AuthorizationRequest, CodeRedemption, Endpoints, IdTokenPolicy, IdTokenSignIn, IdTokenSubmission, ProfileFetcher, ProfileFields,
+  Provider, ProviderRequestOptions, ProviderTokens
+} from './types.js'
 
 /** Settings shared by every provider, from the plugin options. */
 export interface ProviderRuntime {
@@ -48,6 +52,12 @@ export interface ProviderSpec {
   /** id_token policy of an OpenID provider, or null for plain OAuth 2.0, whose id_tokens are ignored. */
   idToken: IdTokenPolicy | null
   profile: ProfileFetcher
+  /** Client ids of native apps, accepted as id_token audiences besides `clientId` in id_token sign-in. */
+  clientIds: string[]
+  /** id_token sign-in settings, or null when it is off. */
+  idTokenSignIn: { requireNonce: boolean, nonceForm: 'raw' | 'sha256' } | null
+  /** The preset's access token check when access token sign-in is on, or null. */
+  accessTokenCheck: AccessTokenCheck | null
 }
 
 interface Ready {
@@ -67,6 +77,9 @@ export class OAuth2Provider implements Provider {
   readonly scope: readonly string[]
   readonly allowedPrompts: Set<string>
   readonly allowLoginHint: boolean
+  readonly idTokenSignIn: boolean
+  readonly idTokenNonceRequired: boolean
+  readonly accessTokenSignIn: boolean
   readonly #spec: ProviderSpec
   readonly #runtime: ProviderRuntime
   #ready: Ready | null = null
@@ -85,6 +98,9 @@ export class OAuth2Provider implements Provider {
     this.scope = spec.scope
     this.allowedPrompts = new Set(spec.allowedPrompts)
     this.allowLoginHint = spec.allowLoginHint
+    this.idTokenSignIn = spec.idTokenSignIn !== null
+    this.idTokenNonceRequired = spec.idTokenSignIn?.requireNonce ?? true
+    this.accessTokenSignIn = spec.accessTokenCheck !== null
   }
 
   async prepare (): Promise<void> {
@@ -152,18 +168,52 @@ export class OAuth2Provider implements Provider {
       tokens.idToken = null
     }
 
-    const secret = this.#spec.clientSecret
     const fields = await this.#spec.profile({
       tokens,
       tokenResponse: raw,
       claims,
       endpoints: ready.endpoints,
       clientId: this.#spec.clientId,
-      clientSecret: typeof secret === 'string' ? secret : '',
-      redemption,
-      fetchJson: async (url, options) => await requestJson(url, { ...options, timeoutMs: this.#runtime.timeoutMs })
+      clientSecret: this.#staticSecret(),
+      user: redemption.user,
+      fetchJson: this.#fetchJson
     })
-    return { provider: this.name, ...cleanProfile(fields), raw: withoutPrototypeKeys(fields.raw), tokens: cleanTokens(tokens) }
+    return this.#identity(fields, tokens)
+  }
+
+  async signInWithIdToken (submission: IdTokenSubmission): Promise<IdTokenSignIn> {
+    const policy = this.#spec.idTokenSignIn
+    const verifier = this.#state().verifier
+    if (policy === null || verifier === null) throw new Error(`provider ${this.name} does not accept id_token sign-in`)
+    const claims = await verifier.verify(submission.idToken, null, [this.#spec.clientId, ...this.#spec.clientIds])
+    checkNativeNonce(claims.nonce, submission.nonce, policy.nonceForm)
+
+    // No access token came with the id_token, so the profile comes from its claims alone.
+    const tokens: ProviderTokens = { accessToken: null, refreshToken: null, expiresAt: null, idToken: submission.idToken, scope: null }
+    const fields = await this.#spec.profile({
+      tokens,
+      tokenResponse: {},
+      claims,
+      endpoints: this.#state().endpoints,
+      clientId: this.#spec.clientId,
+      clientSecret: this.#staticSecret(),
+      user: submission.user,
+      fetchJson: this.#fetchJson
+    })
+    return { identity: this.#identity(fields, tokens), expiresAt: claims.exp as number }
+  }
+
+  async signInWithAccessToken (accessToken: string): Promise<Identity> {
+    const check = this.#spec.accessTokenCheck
+    if (check === null) throw new Error(`provider ${this.name} does not accept access token sign-in`)
+    const grant = await check({
+      accessToken,
+      endpoints: this.#state().endpoints,
+      clientId: this.#spec.clientId,
+      clientSecret: this.#staticSecret(),
+      fetchJson: this.#fetchJson
+    })
+    return this.#identity(grant.fields, { accessToken, refreshToken: null, expiresAt: grant.expiresAt, idToken: null, scope: grant.scope })
   }
 
   async refreshTokens (refreshToken: string): Promise<ProviderTokens> {
@@ -179,6 +229,19 @@ export class OAuth2Provider implements Provider {
     const endpoint = ready.endpoints.revocationEndpoint ?? null
     if (endpoint === null) throw new ProviderError('REVOCATION_UNSUPPORTED', `provider ${this.name} has no token revocation endpoint`)
     await ready.tokenClient.revoke(endpoint, token, tokenTypeHint)
+  }
+
+  readonly #fetchJson = async (url: string, options: ProviderRequestOptions): Promise<unknown> =>
+    await requestJson(url, { ...options, timeoutMs: this.#runtime.timeoutMs })
+
+  // Apple's secret is a signed JWT that no profile fetcher needs, so such providers get an empty string.
+  #staticSecret (): string {
+    const secret = this.#spec.clientSecret
+    return typeof secret === 'string' ? secret : ''
+  }
+
+  #identity (fields: ProfileFields, tokens: ProviderTokens): Identity {
+    return { provider: this.name, ...cleanProfile(fields), raw: withoutPrototypeKeys(fields.raw), tokens: cleanTokens(tokens) }
   }
 
   #state (): Ready {
@@ -216,7 +279,7 @@ export class OAuth2Provider implements Provider {
     }
     return new IdTokenVerifier({
       issuer,
-      clientId: this.#spec.clientId,
+      audiences: [this.#spec.clientId],
       jwksUri: endpoints.jwksUri,
       algorithms,
       clockToleranceSeconds: this.#runtime.clockToleranceSeconds,
@@ -224,6 +287,26 @@ export class OAuth2Provider implements Provider {
       jwksCooldownMs: this.#runtime.jwksCooldownSeconds * 1000
     })
   }
+}
+
+/**
+ * Checks a native app's nonce against the token's claim. With the `sha256` form only the raw nonce
+ * proves anything: the hash is in the token for anyone holding it to read, so it is not accepted.
+ */
+function checkNativeNonce (claim: unknown, nonce: string | undefined, form: 'raw' | 'sha256'): void {
+  if (nonce === undefined) {
+    if (claim !== undefined) throw invalidIdToken('nonce claim present, but the request sent no nonce')
+    return
+  }
+  if (claim === undefined) throw invalidIdToken('nonce claim missing')
+  const hex = createHash('sha256').update(nonce).digest('hex')
+  const base64url = createHash('sha256').update(nonce).digest('base64url')
+  const matches = form === 'raw' ? claim === nonce : claim === hex || claim === base64url
+  if (matches) return
+  // The other form matching means a misconfiguration rather than an attack, so the log names which.
+  if (form === 'raw' && (claim === hex || claim === base64url)) throw invalidIdToken('nonce claim is the SHA-256 of the nonce; set idTokenNonce: \'sha256\'')
+  if (form === 'sha256' && claim === nonce) throw invalidIdToken('nonce sent equals the nonce claim, which anyone holding the token can read; idTokenNonce sha256 expects the raw nonce')
+  throw invalidIdToken('nonce claim does not match')
 }
 
 /**

@@ -77,10 +77,13 @@ export function mapOidcClaims (claims: JWTPayload, userinfo: Record<string, unkn
   }
 }
 
-/** Fetches userinfo, when the provider has the endpoint, and checks that it describes the id_token's subject. */
+/**
+ * Fetches userinfo, when the provider has the endpoint and there is an access token to call it with
+ * (an id_token sign-in has none), and checks that it describes the id_token's subject.
+ */
 export async function fetchUserinfo (context: ProfileContext): Promise<Record<string, unknown>> {
   const endpoint = context.endpoints.userinfoEndpoint
-  if (endpoint === null) return {}
+  if (endpoint === null || context.tokens.accessToken === null) return {}
   const userinfo = await context.fetchJson(endpoint, {
     endpoint: 'userinfo',
     headers: { authorization: `Bearer ${context.tokens.accessToken}` }

@@ -4,7 +4,7 @@ import type { ProviderRuntime, ProviderSpec, ResolvedEndpoints } from './oauth2-
 import {
   checkAlgorithms, checkAuthorizationParams, checkEndpointOverrides, checkScopes, optionalBoolean, rejectUnknownOptions, requireString
 } from './options.js'
-import type { EndpointOverrides, Endpoints, IdTokenPolicy, ProfileFetcher } from './types.js'
+import type { AccessTokenCheck, EndpointOverrides, Endpoints, IdTokenPolicy, ProfileFetcher } from './types.js'
 
 /** Options every provider entry accepts. */
 export interface CommonProviderOptions {
@@ -32,11 +32,29 @@ export interface CommonProviderOptions {
   idTokenAlgorithms?: string[]
   /** Client authentication method at the token endpoint. Default: the preset's. */
   tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post'
+  /**
+   * Let POST carry an id_token that a native app got from the provider's SDK, in place of a code
+   * and a state (OpenID providers only). Default false.
+   */
+  allowIdTokenSignIn?: boolean
+  /** Client ids of the native apps, by platform, such as `{ ios: '…', android: '…' }`, accepted as id_token audiences. */
+  clientIds?: Record<string, string>
+  /** With `allowIdTokenSignIn`: the id_token must carry a nonce, and POST the raw nonce. Default true. */
+  requireIdTokenNonce?: boolean
+  /**
+   * With `allowIdTokenSignIn`: what the app passed to the SDK as the nonce. `sha256` (default): the
+   * SHA-256 of the raw nonce, in hex or base64url, so that only the app can send the raw value.
+   * `raw`: the nonce itself, which the token then shows to anyone holding it.
+   */
+  idTokenNonce?: 'raw' | 'sha256'
+  /** Let POST carry a provider access token, which the provider confirms was issued to this app (Facebook only). Default false. */
+  allowAccessTokenSignIn?: boolean
 }
 
 export const COMMON_OPTIONS = [
   'type', 'clientId', 'clientSecret', 'scope', 'allowedScopes', 'allowedPrompts', 'allowLoginHint', 'redirectUris', 'authorizationParams', 'pkce', 'endpoints',
-  'idTokenAlgorithms', 'tokenEndpointAuthMethod'
+  'idTokenAlgorithms', 'tokenEndpointAuthMethod', 'allowIdTokenSignIn', 'clientIds', 'requireIdTokenNonce', 'idTokenNonce',
+  'allowAccessTokenSignIn'
 ] as const
 
 /** A preset's part of a provider, given the entry's options. */
@@ -55,6 +73,8 @@ export interface PresetDefinition {
   /** Produces the client secret when the preset builds it (Apple). */
   clientSecret?: () => Promise<string>
   profile: ProfileFetcher
+  /** Confirms that an access token was issued to this app, for access token sign-in, where the provider can. */
+  checkAccessToken?: AccessTokenCheck
 }
 
 /** A named provider preset: one small module per provider. */
@@ -118,6 +138,8 @@ export function buildSpec (
     throw new SocialAuthOptionsError(`${where}.tokenEndpointAuthMethod must be client_secret_basic or client_secret_post`)
   }
 
+  const nativeSignIn = checkNativeSignIn(options, definition, preset.id, where)
+
   let idToken = definition.idToken
   if (idToken !== null) {
     // An overridden issuer replaces the preset's accepted issuers, so a test or proxy issuer works.
@@ -143,7 +165,52 @@ export function buildSpec (
     scopeAuthorizationParams: definition.scopeAuthorizationParams,
     resolveEndpoints: discover === undefined ? async () => staticEndpoints : async () => await discover(overrides),
     idToken,
-    profile: definition.profile
+    profile: definition.profile,
+    ...nativeSignIn
+  }
+}
+
+const PLATFORM = /^[A-Za-z0-9_-]{1,32}$/
+
+/** Checks the options of sign-in with a native app's id_token or access token against what the preset supports. */
+function checkNativeSignIn (
+  options: Record<string, unknown>,
+  definition: PresetDefinition,
+  presetId: string,
+  where: string
+): Pick<ProviderSpec, 'clientIds' | 'idTokenSignIn' | 'accessTokenCheck'> {
+  const allowIdToken = optionalBoolean(options.allowIdTokenSignIn, `${where}.allowIdTokenSignIn`) ?? false
+  const requireNonce = optionalBoolean(options.requireIdTokenNonce, `${where}.requireIdTokenNonce`) ?? true
+  const allowAccessToken = optionalBoolean(options.allowAccessTokenSignIn, `${where}.allowAccessTokenSignIn`) ?? false
+  if (allowIdToken && definition.idToken === null) {
+    throw new SocialAuthOptionsError(`${where}.allowIdTokenSignIn: ${presetId} is not an OpenID provider and issues no id_token; remove the option`)
+  }
+  if (!allowIdToken && (options.clientIds !== undefined || options.requireIdTokenNonce !== undefined || options.idTokenNonce !== undefined)) {
+    throw new SocialAuthOptionsError(`${where}: clientIds, requireIdTokenNonce and idTokenNonce apply to id_token sign-in only; set allowIdTokenSignIn: true or remove them`)
+  }
+  const nonceForm = options.idTokenNonce ?? 'sha256'
+  if (nonceForm !== 'raw' && nonceForm !== 'sha256') throw new SocialAuthOptionsError(`${where}.idTokenNonce must be raw or sha256`)
+  if (allowAccessToken && definition.checkAccessToken === undefined) {
+    throw new SocialAuthOptionsError(
+      `${where}.allowAccessTokenSignIn: ${presetId} offers no way to confirm that an access token was issued to this app; only facebook does`
+    )
+  }
+
+  const clientIds: string[] = []
+  if (options.clientIds !== undefined) {
+    const value = options.clientIds
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw new SocialAuthOptionsError(`${where}.clientIds must be an object of platform names to client ids, such as { ios: '…', android: '…' }`)
+    }
+    for (const [platform, clientId] of Object.entries(value)) {
+      if (!PLATFORM.test(platform)) throw new SocialAuthOptionsError(`${where}.clientIds: platform name "${platform}" must be 1 to 32 letters, digits, "-" or "_"`)
+      clientIds.push(requireCredential(clientId, `${where}.clientIds.${platform}`))
+    }
+  }
+  return {
+    clientIds,
+    idTokenSignIn: allowIdToken ? { requireNonce, nonceForm } : null,
+    accessTokenCheck: allowAccessToken ? definition.checkAccessToken ?? null : null
   }
 }
 

@@ -22,6 +22,22 @@ export interface CodeRedemption {
   user?: string
 }
 
+/** Input of `Provider.signInWithIdToken`: what a native app POSTs. */
+export interface IdTokenSubmission {
+  idToken: string
+  /** The raw nonce the app chose. The token's `nonce` claim may be it or its SHA-256, as SDKs hash it. */
+  nonce?: string
+  /** Apple's `user` JSON with the name, which native apps may forward like the web flow does. */
+  user?: string
+}
+
+/** Result of `Provider.signInWithIdToken`. */
+export interface IdTokenSignIn {
+  identity: Identity
+  /** The token's `exp`, in seconds since the epoch: how long it must be remembered against replay. */
+  expiresAt: number
+}
+
 /**
  * One configured provider. Providers know nothing of HTTP routes or of the state store: they build
  * authorization URLs and turn an authorization code into a normalized identity.
@@ -44,6 +60,12 @@ export interface Provider {
   readonly allowedPrompts: Set<string>
   /** Whether a client may pass `login_hint` on GET. */
   readonly allowLoginHint: boolean
+  /** Whether POST may carry an id_token that a native app got from the provider's SDK. */
+  readonly idTokenSignIn: boolean
+  /** Whether that id_token must carry a nonce that the POST proves with the raw value. */
+  readonly idTokenNonceRequired: boolean
+  /** Whether POST may carry a provider access token, which the provider then confirms was issued to this app. */
+  readonly accessTokenSignIn: boolean
   /** Resolves endpoints (OpenID discovery, for one) once, retrying after a failure. */
   prepare: () => Promise<void>
   /** Issuer identifier for RFC 9207 checks, or null when the provider has none. Valid after `prepare`. */
@@ -54,6 +76,10 @@ export interface Provider {
   authorizationUrl: (request: AuthorizationRequest) => string
   /** Exchanges the code, verifies what comes back and maps it to an identity. */
   signIn: (redemption: CodeRedemption) => Promise<Identity>
+  /** Verifies a native app's id_token against the accepted client ids and maps it to an identity. */
+  signInWithIdToken: (submission: IdTokenSubmission) => Promise<IdTokenSignIn>
+  /** Has the provider confirm that an access token was issued to this app, and maps its user to an identity. */
+  signInWithAccessToken: (accessToken: string) => Promise<Identity>
   /** Gets new tokens with a refresh token. A response without a refresh token keeps the given one. */
   refreshTokens: (refreshToken: string) => Promise<ProviderTokens>
   /** Revokes a token at the provider's RFC 7009 endpoint. */
@@ -93,7 +119,8 @@ export interface ProfileContext {
   clientId: string
   /** The client secret, for signatures such as Facebook's `appsecret_proof`. Never log it. */
   clientSecret: string
-  redemption: CodeRedemption
+  /** Apple's `user` field, which the front end or native app forwards on the first sign-in. */
+  user?: string
   /** GETs (or POSTs) JSON from the provider with the configured timeout. */
   fetchJson: (url: string, options: ProviderRequestOptions) => Promise<unknown>
 }
@@ -109,6 +136,27 @@ export interface ProviderRequestOptions {
 }
 
 export type ProfileFetcher = (context: ProfileContext) => Promise<ProfileFields>
+
+/** Input of a preset's access token check. */
+export interface AccessTokenContext {
+  accessToken: string
+  endpoints: Endpoints
+  clientId: string
+  /** The client secret, for the provider's token introspection. Never log it. */
+  clientSecret: string
+  fetchJson: (url: string, options: ProviderRequestOptions) => Promise<unknown>
+}
+
+/** Result of a preset's access token check: the profile and the token's own details. */
+export interface AccessTokenGrant {
+  fields: ProfileFields
+  expiresAt: Date | null
+  /** Granted scopes, space-separated, or null when the provider did not report them. */
+  scope: string | null
+}
+
+/** Confirms with the provider that an access token was issued to this app, and fetches its user's profile. */
+export type AccessTokenCheck = (context: AccessTokenContext) => Promise<AccessTokenGrant>
 
 /** Checks of an OpenID provider's id_tokens, beyond signature, audience and nonce. */
 export interface IdTokenPolicy {

@@ -1,4 +1,4 @@
-import { StoreUnavailableError } from '../errors.js'
+import { StoreKeyExistsError, StoreUnavailableError } from '../errors.js'
 import type { StateRecord, StateStore } from './store.js'
 
 export interface MemoryStateStoreOptions {
@@ -45,7 +45,7 @@ export class MemoryStateStore implements StateStore {
       })
     }
     if (this.#entries.has(key)) {
-      throw new StoreUnavailableError('state key collision in MemoryStateStore')
+      throw new StoreKeyExistsError('key exists in MemoryStateStore')
     }
     this.#entries.set(key, { record, expiresAt: now + ttlMs })
   }

@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis'
-import { StoreUnavailableError } from '../errors.js'
+import { StoreKeyExistsError, StoreUnavailableError } from '../errors.js'
 import { decodeRecord, encodeRecord, type StateRecord, type StateStore } from './store.js'
 
 export interface RedisStateStoreOptions {
@@ -43,7 +43,7 @@ export class RedisStateStore implements StateStore {
   // verifier and the nonce from one stored secret, with a binary encoding, would bring it near 200.
   async save (key: string, record: StateRecord, ttlMs: number): Promise<void> {
     const result = await this.#run(() => this.client.set(this.keyPrefix + key, encodeRecord(record), 'PX', ttlMs, 'NX'))
-    if (result !== 'OK') throw new StoreUnavailableError('state key collision in Redis')
+    if (result !== 'OK') throw new StoreKeyExistsError('key exists in Redis')
   }
 
   async take (key: string): Promise<StateRecord | null> {

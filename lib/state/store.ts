@@ -25,8 +25,10 @@ export interface StateRecord {
  */
 export interface StateStore {
   /**
-   * Stores a record for `ttlMs` milliseconds. Rejects with `StoreUnavailableError` when the store
-   * cannot be used, and never overwrites an existing key.
+   * Stores a record for `ttlMs` milliseconds. Never overwrites an existing key: rejects with
+   * `StoreKeyExistsError` when the key exists, and with `StoreUnavailableError` when the store
+   * cannot be used. A store that reports an existing key otherwise turns a replayed id_token
+   * into a 503 instead of a 400.
    */
   save: (key: string, record: StateRecord, ttlMs: number) => Promise<void>
   /**

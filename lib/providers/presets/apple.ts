@@ -87,7 +87,7 @@ async function appleProfile (context: ProfileContext): Promise<ProfileFields> {
   const claims = context.claims ?? {}
   const email = stringOrNull(claims.email)
   // The `user` field is not signed, so only the name is taken from it, never the email.
-  const user = parseUserField(context.redemption.user)
+  const user = parseUserField(context.user)
   const firstName = stringOrNull(user?.name?.firstName)
   const lastName = stringOrNull(user?.name?.lastName)
   return {

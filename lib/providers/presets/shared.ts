@@ -23,7 +23,7 @@ export function plainEndpoints (endpoints: Pick<Endpoints, 'authorizationEndpoin
 }
 
 /** Returns the API base URL, which a preset always sets. */
-export function apiBase (context: ProfileContext): string {
+export function apiBase (context: Pick<ProfileContext, 'endpoints'>): string {
   const base = context.endpoints.apiBaseUrl
   if (base === null) throw new ProviderError('PROVIDER_MISCONFIGURED', 'provider has no API base URL')
   return base
@@ -31,7 +31,7 @@ export function apiBase (context: ProfileContext): string {
 
 /** GETs a JSON object from the provider's API with the access token as a Bearer token. */
 export async function getProfileObject (
-  context: ProfileContext,
+  context: Pick<ProfileContext, 'fetchJson'> & { tokens: Pick<ProfileContext['tokens'], 'accessToken'> },
   url: string,
   endpoint: string,
   headers: Record<string, string> = {}

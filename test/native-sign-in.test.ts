@@ -1,0 +1,562 @@
+import assert from 'node:assert/strict'
+import { createHash, createHmac } from 'node:crypto'
+import { after, before, beforeEach, describe, it } from 'node:test'
+import Fastify from 'fastify'
+import type { Redis } from 'ioredis'
+import { decodeJwt } from 'jose'
+import socialAuth, { MemoryStateStore, RedisStateStore, SocialAuthOptionsError, type Identity, type StateStore } from '../lib/index.js'
+import { signInAsNativeApp } from '../examples/native/app.js'
+import { startOidcServer, type OidcServer } from '../examples/demo/local-provider.js'
+import { buildApp, REDIRECT_URI, type TestApp } from './support/app.js'
+import { emulatedEndpoints, ProviderEmulator } from './support/provider-emulator.js'
+import { connectRedis, deleteKeys, testKeyPrefix } from './support/redis.js'
+import { StubProvider } from './support/stub-provider.js'
+
+/** SHA-256 of the raw nonce `n`, in hex: what an app passes to the SDK by default. */
+const N_HASH = createHash('sha256').update('n').digest('hex')
+const INVALID_ID_TOKEN = { non_field_errors: ['The identity token from the provider is invalid. Sign in again.'] }
+const REPLAYED = { non_field_errors: ['This identity token was used before. Sign in again in the app.'] }
+const IOS_CLIENT_ID = 'native-test-ios'
+const ANDROID_CLIENT_ID = 'native-test-android'
+const UNLISTED_CLIENT_ID = 'native-test-unlisted'
+
+interface PostResult {
+  status: number
+  body: Record<string, unknown>
+  /** The reason the plugin logged for a rejected sign-in, so each case proves its own cause. */
+  reason: string
+}
+
+async function post (testApp: TestApp, provider: string, payload: Record<string, unknown>): Promise<PostResult> {
+  const logCount = testApp.logs.length
+  const response = await testApp.app.inject({ method: 'POST', url: `/o/${provider}/`, payload })
+  const logged = testApp.logs.slice(logCount).find((line) => typeof line.reason === 'string')
+  return { status: response.statusCode, body: response.json(), reason: String(logged?.reason ?? '') }
+}
+
+for (const storeKind of ['memory', 'redis'] as const) {
+  describe(`id_token sign-in against oidc-provider with ${storeKind} store`, () => {
+    let oidc: OidcServer
+    let testApp: TestApp
+    let redis: Redis | null = null
+    const keyPrefix = testKeyPrefix('native')
+    const identities: Identity[] = []
+
+    function newStore (): StateStore {
+      return redis === null ? new MemoryStateStore() : new RedisStateStore(redis, { keyPrefix })
+    }
+
+    async function appWith (store: StateStore): Promise<TestApp> {
+      const local = { type: 'oidc' as const, issuer: oidc.issuer, clientId: oidc.clientId, clientSecret: oidc.clientSecret }
+      return await buildApp({
+        stateStore: store,
+        providers: {
+          local: { ...local, allowIdTokenSignIn: true, clientIds: { ios: IOS_CLIENT_ID, android: ANDROID_CLIENT_ID } },
+          localraw: { ...local, allowIdTokenSignIn: true, clientIds: { android: ANDROID_CLIENT_ID }, idTokenNonce: 'raw' },
+          webonly: local
+        },
+        resolveUser: async (identity) => {
+          identities.push(identity)
+          return { id: `${identity.provider}:${identity.uid}`, email: identity.email, username: identity.username }
+        }
+      })
+    }
+
+    before(async () => {
+      oidc = await startOidcServer({ redirectUris: [REDIRECT_URI], nativeClientIds: [IOS_CLIENT_ID, ANDROID_CLIENT_ID, UNLISTED_CLIENT_ID] })
+      if (storeKind === 'redis') redis = connectRedis()
+      testApp = await appWith(newStore())
+    })
+
+    after(async () => {
+      await testApp.app.close()
+      await oidc.close()
+      if (redis !== null) {
+        await deleteKeys(redis, keyPrefix)
+        await redis.quit()
+      }
+    })
+
+    beforeEach(() => { identities.length = 0 })
+
+    it('accepts each listed audience', async () => {
+      const credentials = [
+        { platform: 'ios', ...await signInAsNativeApp({ issuer: oidc.issuer, clientId: IOS_CLIENT_ID, login: 'ios-user', nonceForm: 'sha256-hex' }) },
+        { platform: 'android', ...await signInAsNativeApp({ issuer: oidc.issuer, clientId: ANDROID_CLIENT_ID, login: 'android-user', nonceForm: 'sha256-base64url' }) },
+        {
+          platform: 'web',
+          ...await signInAsNativeApp({
+            issuer: oidc.issuer,
+            clientId: oidc.clientId,
+            login: 'web-user',
+            webClient: { clientSecret: oidc.clientSecret, redirectUri: REDIRECT_URI }
+          })
+        }
+      ]
+      for (const { platform, idToken, nonce } of credentials) {
+        const result = await post(testApp, 'local', { id_token: idToken, nonce })
+        assert.equal(result.status, 201, `${platform}: ${JSON.stringify(result.body)}`)
+        assert.deepEqual(result.body.user, { id: `local:${platform}-user`, email: `${platform}-user@example.test`, username: `${platform}-user` })
+      }
+    })
+
+    it('identity comes from the id_token claims', async () => {
+      const { idToken, nonce } = await signInAsNativeApp({ issuer: oidc.issuer, clientId: IOS_CLIENT_ID, login: 'claims-user' })
+      assert.equal((await post(testApp, 'local', { id_token: idToken, nonce })).status, 201)
+      const identity = identities[0]
+      assert.equal(identity?.uid, 'claims-user')
+      assert.equal(identity?.email, 'claims-user@example.test')
+      assert.equal(identity?.emailVerified, true)
+      assert.equal(identity?.firstName, 'Claims-user')
+      assert.equal(identity?.raw.aud, IOS_CLIENT_ID)
+      assert.deepEqual(identity?.tokens, { accessToken: null, refreshToken: null, expiresAt: null, idToken, scope: null })
+    })
+
+    it('rejects an audience that is not listed', async () => {
+      const { idToken, nonce } = await signInAsNativeApp({ issuer: oidc.issuer, clientId: UNLISTED_CLIENT_ID })
+      const result = await post(testApp, 'local', { id_token: idToken, nonce })
+      assert.equal(result.status, 400)
+      assert.deepEqual(result.body, INVALID_ID_TOKEN)
+      assert.match(result.reason, /ERR_JWT_CLAIM_VALIDATION_FAILED.*aud/)
+      assert.equal(identities.length, 0)
+    })
+
+    it('rejects a nonce that does not match', async () => {
+      const { idToken } = await signInAsNativeApp({ issuer: oidc.issuer, clientId: IOS_CLIENT_ID, nonceForm: 'sha256-hex' })
+      const result = await post(testApp, 'local', { id_token: idToken, nonce: 'another-raw-nonce' })
+      assert.equal(result.status, 400)
+      assert.deepEqual(result.body, INVALID_ID_TOKEN)
+      assert.equal(result.reason, 'nonce claim does not match')
+    })
+
+    it('rejects the hash sent as the nonce', async () => {
+      // The token carries SHA-256(raw); sending that hash proves nothing, since the token shows it.
+      const { idToken } = await signInAsNativeApp({ issuer: oidc.issuer, clientId: IOS_CLIENT_ID, nonceForm: 'sha256-hex' })
+      const result = await post(testApp, 'local', { id_token: idToken, nonce: String(decodeJwt(idToken).nonce) })
+      assert.equal(result.status, 400)
+      assert.deepEqual(result.body, INVALID_ID_TOKEN)
+      assert.match(result.reason, /^nonce sent equals the nonce claim/)
+    })
+
+    it('raw nonce form accepts the nonce itself', async () => {
+      const { idToken, nonce } = await signInAsNativeApp({ issuer: oidc.issuer, clientId: ANDROID_CLIENT_ID, login: 'raw-user', nonceForm: 'raw' })
+      const result = await post(testApp, 'localraw', { id_token: idToken, nonce })
+      assert.equal(result.status, 201, JSON.stringify(result.body))
+      assert.equal(identities[0]?.provider, 'localraw')
+    })
+
+    it('requires the nonce by default', async () => {
+      const { idToken } = await signInAsNativeApp({ issuer: oidc.issuer, clientId: IOS_CLIENT_ID })
+      const result = await post(testApp, 'local', { id_token: idToken })
+      assert.equal(result.status, 400)
+      assert.deepEqual(result.body, { nonce: ['This field is required with id_token.'] })
+    })
+
+    it('rejects a replayed id_token', async () => {
+      const { idToken, nonce } = await signInAsNativeApp({ issuer: oidc.issuer, clientId: ANDROID_CLIENT_ID, login: 'replay-user' })
+      assert.equal((await post(testApp, 'local', { id_token: idToken, nonce })).status, 201)
+      const replay = await post(testApp, 'local', { id_token: idToken, nonce })
+      assert.equal(replay.status, 400)
+      assert.deepEqual(replay.body, REPLAYED)
+      assert.equal(identities.length, 1)
+    })
+
+    it('rejects concurrent uses of one id_token but one', async () => {
+      const { idToken, nonce } = await signInAsNativeApp({ issuer: oidc.issuer, clientId: IOS_CLIENT_ID, login: 'race-user' })
+      const results = await Promise.all(Array.from({ length: 8 }, async () => await post(testApp, 'local', { id_token: idToken, nonce })))
+      assert.deepEqual(results.map((result) => result.status).sort(), [201, 400, 400, 400, 400, 400, 400, 400])
+    })
+
+    it('rejects a replay on another instance sharing the store', { skip: storeKind === 'memory' ? 'a memory store is one instance\'s own' : false }, async () => {
+      const second = await appWith(newStore())
+      try {
+        const { idToken, nonce } = await signInAsNativeApp({ issuer: oidc.issuer, clientId: IOS_CLIENT_ID, login: 'cluster-user' })
+        assert.equal((await post(testApp, 'local', { id_token: idToken, nonce })).status, 201)
+        const replay = await post(second, 'local', { id_token: idToken, nonce })
+        assert.equal(replay.status, 400)
+        assert.deepEqual(replay.body, REPLAYED)
+      } finally {
+        await second.app.close()
+      }
+    })
+
+    it('remembers a used id_token until it expires', { skip: storeKind === 'memory' ? 'the TTL is read from Redis' : false }, async () => {
+      const { idToken, nonce } = await signInAsNativeApp({ issuer: oidc.issuer, clientId: IOS_CLIENT_ID, login: 'ttl-user' })
+      assert.equal((await post(testApp, 'local', { id_token: idToken, nonce })).status, 201)
+      const signingInput = idToken.slice(0, idToken.lastIndexOf('.'))
+      const key = `${keyPrefix}id_token:${createHash('sha256').update(signingInput).digest('base64url')}`
+      const ttlMs = await (redis as Redis).pttl(key)
+      const exp = decodeJwt(idToken).exp as number
+      // oidc-provider's id_tokens here live 600 seconds, and the clock tolerance adds 60.
+      assert.ok(ttlMs > (exp - Date.now() / 1000) * 1000, `TTL ${ttlMs} ms ends before exp`)
+      assert.ok(ttlMs <= (exp + 60) * 1000 - Date.now() + 1000, `TTL ${ttlMs} ms outlives exp plus the tolerance`)
+      assert.equal(await (redis as Redis).exists(`${keyPrefix}${createHash('sha256').update(idToken).digest('base64url')}`), 0, 'no key holds the token itself')
+    })
+
+    it('rejects id_token sign-in unless the provider allows it', async () => {
+      const { idToken, nonce } = await signInAsNativeApp({ issuer: oidc.issuer, clientId: oidc.clientId, webClient: { clientSecret: oidc.clientSecret, redirectUri: REDIRECT_URI } })
+      const result = await post(testApp, 'webonly', { id_token: idToken, nonce })
+      assert.equal(result.status, 400)
+      assert.deepEqual(result.body, { id_token: ['This provider does not accept sign-in with an id_token.'] })
+    })
+  })
+}
+
+describe('id_token sign-in claim checks', () => {
+  const stub = new StubProvider()
+  let testApp: TestApp
+  let noNonceApp: TestApp
+  let rawNonceApp: TestApp
+
+  before(async () => {
+    await stub.start()
+    const provider = { type: 'oidc' as const, issuer: stub.issuer, clientId: stub.clientId, clientSecret: stub.clientSecret, allowIdTokenSignIn: true }
+    testApp = await buildApp({ providers: { stub: { ...provider, clientIds: { android: 'stub-android' } } }, clockToleranceSeconds: 60 })
+    noNonceApp = await buildApp({ providers: { stub: { ...provider, requireIdTokenNonce: false } }, clockToleranceSeconds: 60 })
+    rawNonceApp = await buildApp({ providers: { stub: { ...provider, idTokenNonce: 'raw' } }, clockToleranceSeconds: 60 })
+  })
+
+  after(async () => {
+    await testApp.app.close()
+    await noNonceApp.app.close()
+    await rawNonceApp.app.close()
+    await stub.close()
+  })
+
+  const now = (): number => Math.floor(Date.now() / 1000)
+
+  it('accepts both SHA-256 forms of the nonce', async () => {
+    for (const [form, claim] of Object.entries({ hex: N_HASH, base64url: createHash('sha256').update('n').digest('base64url') })) {
+      const idToken = await stub.idToken({ nonce: claim, sub: `nonce-${form}` })
+      const result = await post(testApp, 'stub', { id_token: idToken, nonce: 'n' })
+      assert.equal(result.status, 201, `${form}: ${JSON.stringify(result.body)}`)
+    }
+  })
+
+  it('raw nonce form compares the nonce itself', async () => {
+    const idToken = await stub.idToken({ nonce: 'raw-nonce', sub: 'raw-form' })
+    assert.equal((await post(rawNonceApp, 'stub', { id_token: idToken, nonce: 'raw-nonce' })).status, 201)
+    const hashed = await stub.idToken({ nonce: createHash('sha256').update('raw-nonce').digest('hex') })
+    const result = await post(rawNonceApp, 'stub', { id_token: hashed, nonce: 'raw-nonce' })
+    assert.equal(result.status, 400)
+    assert.equal(result.reason, 'nonce claim is the SHA-256 of the nonce; set idTokenNonce: \'sha256\'')
+  })
+
+  it('sha256 form rejects the claim sent back as the nonce', async () => {
+    // Anyone holding the token reads its nonce claim, so sending that value proves nothing.
+    const idToken = await stub.idToken({ nonce: N_HASH })
+    const result = await post(testApp, 'stub', { id_token: idToken, nonce: N_HASH })
+    assert.equal(result.status, 400)
+    assert.match(result.reason, /^nonce sent equals the nonce claim/)
+  })
+
+  it('rejects an expired id_token', async () => {
+    const idToken = await stub.idToken({ nonce: N_HASH, iat: now() - 600, exp: now() - 120 })
+    const result = await post(testApp, 'stub', { id_token: idToken, nonce: 'n' })
+    assert.equal(result.status, 400)
+    assert.deepEqual(result.body, INVALID_ID_TOKEN)
+    assert.match(result.reason, /ERR_JWT_EXPIRED/)
+  })
+
+  it('accepts an exp within the clock tolerance', async () => {
+    const idToken = await stub.idToken({ nonce: N_HASH, sub: 'skewed', iat: now() - 300, exp: now() - 30 })
+    assert.equal((await post(testApp, 'stub', { id_token: idToken, nonce: 'n' })).status, 201)
+  })
+
+  it('rejects an id_token issued over an hour ago', async () => {
+    const idToken = await stub.idToken({ nonce: N_HASH, iat: now() - 7200, exp: now() + 3600 })
+    const result = await post(testApp, 'stub', { id_token: idToken, nonce: 'n' })
+    assert.equal(result.status, 400)
+    assert.match(result.reason, /"iat" claim timestamp check failed/)
+  })
+
+  it('accepts azp of a listed platform', async () => {
+    // Google's Android sign-in: the audience is the web client, azp the Android one.
+    const idToken = await stub.idToken({ nonce: N_HASH, sub: 'azp-android', aud: stub.clientId, azp: 'stub-android' })
+    assert.equal((await post(testApp, 'stub', { id_token: idToken, nonce: 'n' })).status, 201)
+  })
+
+  it('rejects azp of an unlisted client', async () => {
+    const idToken = await stub.idToken({ nonce: N_HASH, aud: stub.clientId, azp: 'someone-else' })
+    const result = await post(testApp, 'stub', { id_token: idToken, nonce: 'n' })
+    assert.equal(result.status, 400)
+    assert.equal(result.reason, 'azp claim names a client that is not accepted')
+  })
+
+  it('rejects several audiences without azp', async () => {
+    const idToken = await stub.idToken({ nonce: N_HASH, aud: [stub.clientId, 'stub-android'] })
+    const result = await post(testApp, 'stub', { id_token: idToken, nonce: 'n' })
+    assert.equal(result.status, 400)
+    assert.equal(result.reason, 'azp claim missing from a token with several audiences')
+  })
+
+  it('rejects a token from another issuer', async () => {
+    const idToken = await stub.idToken({ nonce: N_HASH, iss: 'https://attacker.example.test' })
+    const result = await post(testApp, 'stub', { id_token: idToken, nonce: 'n' })
+    assert.equal(result.status, 400)
+    assert.match(result.reason, /ERR_JWT_CLAIM_VALIDATION_FAILED.*iss/)
+  })
+
+  it('rejects an HMAC token keyed with the client secret', async () => {
+    const idToken = await stub.idToken({ nonce: N_HASH }, { key: new TextEncoder().encode(stub.clientSecret), alg: 'HS256' })
+    const result = await post(testApp, 'stub', { id_token: idToken, nonce: 'n' })
+    assert.equal(result.status, 400)
+    assert.match(result.reason, /ERR_JOSE_ALG_NOT_ALLOWED/)
+  })
+
+  it('rejects a token signed with an unpublished key', async () => {
+    const idToken = await stub.idToken({ nonce: N_HASH }, { key: stub.foreignKey })
+    const result = await post(testApp, 'stub', { id_token: idToken, nonce: 'n' })
+    assert.equal(result.status, 400)
+    assert.match(result.reason, /ERR_JWS_SIGNATURE_VERIFICATION_FAILED/)
+  })
+
+  it('code flow rejects a native audience', async () => {
+    // A code exchange returns an id_token for the web client. A token for a native client in its
+    // place would be a substitution, so the listed platforms do not count there.
+    const begin = await testApp.begin('stub')
+    const url = new URL(begin.json().authorization_url)
+    const idToken = await stub.idToken({ aud: 'stub-android', nonce: url.searchParams.get('nonce') ?? '' })
+    stub.tokenHandler = () => ({ access_token: 'stub-access', token_type: 'Bearer', id_token: idToken })
+    stub.userinfoHandler = () => ({ sub: 'stub-user-1' })
+    const result = await post(testApp, 'stub', { code: 'stub-code', state: url.searchParams.get('state') })
+    assert.equal(result.status, 400)
+    assert.match(result.reason, /ERR_JWT_CLAIM_VALIDATION_FAILED.*aud/)
+  })
+
+  it('rejects a replay with the signature re-encoded', async () => {
+    const idToken = await stub.idToken({ nonce: N_HASH, sub: 'reencoded' })
+    assert.equal((await post(testApp, 'stub', { id_token: idToken, nonce: 'n' })).status, 201)
+    // A 256-byte RSA signature leaves 4 unused bits in its last base64url character, so another
+    // character there decodes to the same signature: a different string, the same valid token.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+    const last = idToken.at(-1) as string
+    const twin = idToken.slice(0, -1) + (alphabet[alphabet.indexOf(last) ^ 1] as string)
+    assert.notEqual(twin, idToken)
+    assert.deepEqual(Buffer.from(twin.split('.')[2] as string, 'base64url'), Buffer.from(idToken.split('.')[2] as string, 'base64url'))
+    const replay = await post(testApp, 'stub', { id_token: twin, nonce: 'n' })
+    assert.equal(replay.status, 400, JSON.stringify(replay.body))
+    assert.deepEqual(replay.body, REPLAYED)
+  })
+
+  it('rejected id_token leaves no replay mark', async () => {
+    const idToken = await stub.idToken({ nonce: N_HASH, sub: 'retry-later' })
+    assert.equal((await post(testApp, 'stub', { id_token: idToken, nonce: 'wrong' })).status, 400)
+    assert.equal((await post(testApp, 'stub', { id_token: idToken, nonce: 'n' })).status, 201)
+  })
+
+  it('optional nonce: none on either side signs in', async () => {
+    const idToken = await stub.idToken({ sub: 'no-nonce' })
+    const result = await post(noNonceApp, 'stub', { id_token: idToken })
+    assert.equal(result.status, 201, JSON.stringify(result.body))
+  })
+
+  it('optional nonce: a token nonce still needs the raw one', async () => {
+    const idToken = await stub.idToken({ nonce: createHash('sha256').update('secret-raw').digest('hex') })
+    const result = await post(noNonceApp, 'stub', { id_token: idToken })
+    assert.equal(result.status, 400)
+    assert.equal(result.reason, 'nonce claim present, but the request sent no nonce')
+  })
+
+  it('nonce sent for a token without one is rejected', async () => {
+    const idToken = await stub.idToken({})
+    const result = await post(testApp, 'stub', { id_token: idToken, nonce: 'n' })
+    assert.equal(result.status, 400)
+    assert.equal(result.reason, 'nonce claim missing')
+  })
+
+  it('malformed POST bodies get field errors', async () => {
+    const idToken = await stub.idToken({ nonce: N_HASH })
+    const cases: Array<[string, Record<string, unknown>, Record<string, string[]>]> = [
+      ['not a JWS', { id_token: 'not-a-jwt', nonce: 'n' }, { id_token: ['Enter a valid value.'] }],
+      ['two segments', { id_token: 'a.b', nonce: 'n' }, { id_token: ['Enter a valid value.'] }],
+      ['empty id_token', { id_token: '', nonce: 'n' }, { id_token: ['Enter a valid value.'] }],
+      ['number id_token', { id_token: 42, nonce: 'n' }, { id_token: ['Not a valid string.'] }],
+      ['id_token array', { id_token: [idToken], nonce: 'n' }, { id_token: ['Only one value is allowed.'] }],
+      ['too long', { id_token: `${'a'.repeat(5000)}.${'b'.repeat(3000)}.${'c'.repeat(300)}`, nonce: 'n' }, { id_token: ['Ensure this field has no more than 8192 characters.'] }],
+      ['control character in nonce', { id_token: idToken, nonce: 'a\u0000b' }, { nonce: ['This field contains characters that are not allowed.'] }],
+      ['empty nonce', { id_token: idToken, nonce: '' }, { nonce: ['This field may not be blank.'] }],
+      ['with code', { id_token: idToken, nonce: 'n', code: 'c' }, { non_field_errors: ['Send code and state from a redirect, or a native app\'s token, not both.'] }],
+      ['with state', { id_token: idToken, nonce: 'n', state: 's' }, { non_field_errors: ['Send code and state from a redirect, or a native app\'s token, not both.'] }],
+      ['with access_token', { id_token: idToken, nonce: 'n', access_token: 'a' }, { non_field_errors: ['Send id_token or access_token, not both.'] }],
+      ['nonce in a code flow', { code: 'c', state: 's', nonce: 'n' }, { nonce: ['This field is allowed only with id_token.'] }],
+      ['nothing at all', {}, { state: ['This field is required.'], code: ['This field is required.'] }]
+    ]
+    for (const [name, payload, expected] of cases) {
+      const result = await post(testApp, 'stub', payload)
+      assert.equal(result.status, 400, name)
+      assert.deepEqual(result.body, expected, name)
+    }
+  })
+
+  it('id_token in the query string works like the body', async () => {
+    const idToken = await stub.idToken({ nonce: N_HASH, sub: 'query-user' })
+    const response = await testApp.app.inject({ method: 'POST', url: '/o/stub/', query: { id_token: idToken, nonce: 'n' } })
+    assert.equal(response.statusCode, 201, response.body)
+    const logged = JSON.stringify(testApp.logs)
+    assert.equal(logged.includes(idToken.split('.')[2] as string), false, 'the id_token never reaches the log')
+  })
+})
+
+describe('access_token sign-in with Facebook', () => {
+  const emulator = new ProviderEmulator()
+  const clientId = '1234567890'
+  const clientSecret = 'facebook-app-secret-0123456789'
+  let testApp: TestApp
+  const identities: Identity[] = []
+
+  /** Routes a debug_token response in the Graph API's documented shape, with fields replaced as given. */
+  function debugToken (data: Record<string, unknown>): void {
+    emulator.route('GET /debug_token', () => ({
+      data: {
+        app_id: clientId,
+        type: 'USER',
+        application: 'Native Test',
+        data_access_expires_at: now() + 7_776_000,
+        expires_at: now() + 5_184_000,
+        is_valid: true,
+        issued_at: now() - 60,
+        scopes: ['email', 'public_profile'],
+        user_id: '10158271716411234',
+        ...data
+      }
+    }))
+  }
+
+  const now = (): number => Math.floor(Date.now() / 1000)
+
+  before(async () => {
+    await emulator.start()
+    testApp = await buildApp({
+      providers: {
+        facebook: { clientId, clientSecret, endpoints: emulatedEndpoints(emulator), allowAccessTokenSignIn: true },
+        fbweb: { type: 'facebook', clientId, clientSecret, endpoints: emulatedEndpoints(emulator) },
+        github: { clientId: 'gh', clientSecret: 'gh-secret', endpoints: emulatedEndpoints(emulator) }
+      },
+      resolveUser: async (identity) => {
+        identities.push(identity)
+        return { id: `${identity.provider}:${identity.uid}`, email: identity.email, username: identity.username }
+      }
+    })
+  })
+
+  after(async () => {
+    await testApp.app.close()
+    await emulator.close()
+  })
+
+  beforeEach(() => {
+    emulator.reset()
+    identities.length = 0
+    debugToken({})
+    emulator.route('GET /me', () => ({ id: '10158271716411234', name: 'Mark Example', email: 'mark@example.test', first_name: 'Mark', last_name: 'Example' }))
+  })
+
+  it('accepts a token that debug_token confirms for this app', async () => {
+    const result = await post(testApp, 'facebook', { access_token: 'EAAGnative-user-token' })
+    assert.equal(result.status, 201, JSON.stringify(result.body))
+    assert.deepEqual(result.body.user, { id: 'facebook:10158271716411234', email: 'mark@example.test', username: null })
+
+    const debug = emulator.last('GET /debug_token')
+    assert.equal(debug?.query.input_token, 'EAAGnative-user-token')
+    assert.equal(debug?.query.access_token, `${clientId}|${clientSecret}`)
+    const me = emulator.last('GET /me')
+    assert.equal(me?.headers.authorization, 'Bearer EAAGnative-user-token')
+    assert.equal(me?.query.appsecret_proof, createHmac('sha256', clientSecret).update('EAAGnative-user-token').digest('hex'))
+
+    const tokens = identities[0]?.tokens
+    assert.equal(tokens?.accessToken, 'EAAGnative-user-token')
+    assert.equal(tokens?.scope, 'email public_profile')
+    assert.ok(tokens?.expiresAt instanceof Date)
+    assert.ok(tokens.expiresAt.getTime() > Date.now())
+    const logged = JSON.stringify(testApp.logs)
+    assert.equal(logged.includes('EAAGnative-user-token'), false, 'the access token never reaches the log')
+    assert.equal(logged.includes(clientSecret), false, 'the app secret never reaches the log')
+  })
+
+  it('accepts a token that never expires', async () => {
+    debugToken({ expires_at: 0 })
+    const result = await post(testApp, 'facebook', { access_token: 'EAAGlong-lived' })
+    assert.equal(result.status, 201, JSON.stringify(result.body))
+    assert.equal(identities[0]?.tokens.expiresAt, null)
+  })
+
+  const refusals: Array<[string, () => void, RegExp]> = [
+    ['invalid token', () => debugToken({ is_valid: false, error: { code: 190, message: 'Error validating access token' } }), /reports the token invalid/],
+    ['token of another app', () => debugToken({ app_id: '999' }), /issued to another app/],
+    ['page token', () => debugToken({ type: 'PAGE' }), /token type is PAGE/],
+    ['expired token', () => debugToken({ expires_at: now() - 10 }), /token expired/],
+    ['unparsable token', () => emulator.route('GET /debug_token', (_request, reply) => reply.code(400).send({ error: { message: 'Invalid OAuth access token - Cannot parse access token', type: 'OAuthException', code: 190 } })), /HTTP 400/]
+  ]
+  for (const [name, arrange, reason] of refusals) {
+    it(`rejects: ${name}`, async () => {
+      arrange()
+      const result = await post(testApp, 'facebook', { access_token: 'EAAGsome-token' })
+      assert.equal(result.status, 400)
+      assert.deepEqual(result.body, { non_field_errors: ['The access token is invalid, expired or issued to another app. Sign in again.'] })
+      assert.match(result.reason, reason)
+      assert.equal(emulator.last('GET /me'), undefined, 'no profile is read for a rejected token')
+      assert.equal(identities.length, 0)
+    })
+  }
+
+  const providerFaults: Array<[string, () => void, RegExp]> = [
+    ['debug_token fails', () => emulator.route('GET /debug_token', (_request, reply) => reply.code(500).send({})), /debug_token endpoint returned HTTP 500/],
+    ['debug_token has no data', () => emulator.route('GET /debug_token', () => ({ ok: true })), /no data object/],
+    ['debug_token has no user', () => debugToken({ user_id: undefined }), /no user_id/],
+    ['/me names another user', () => emulator.route('GET /me', () => ({ id: '1' })), /another user than debug_token/]
+  ]
+  for (const [name, arrange, reason] of providerFaults) {
+    it(`provider fault is a 502: ${name}`, async () => {
+      arrange()
+      const result = await post(testApp, 'facebook', { access_token: 'EAAGsome-token' })
+      assert.equal(result.status, 502)
+      assert.match(result.reason, reason)
+      assert.equal(identities.length, 0)
+    })
+  }
+
+  it('rejects access_token unless the provider allows it', async () => {
+    for (const provider of ['fbweb', 'github']) {
+      const result = await post(testApp, provider, { access_token: 'some-token' })
+      assert.equal(result.status, 400, provider)
+      assert.deepEqual(result.body, { access_token: ['This provider does not accept sign-in with an access token.'] }, provider)
+    }
+    assert.equal(emulator.requests.length, 0, 'no provider request')
+  })
+
+  it('rejects id_token on a provider without OpenID', async () => {
+    const result = await post(testApp, 'facebook', { id_token: 'a.b.c', nonce: 'n' })
+    assert.equal(result.status, 400)
+    assert.deepEqual(result.body, { id_token: ['This provider does not accept sign-in with an id_token.'] })
+  })
+})
+
+describe('native sign-in options', () => {
+  const base = { clientId: 'client', clientSecret: 'secret' }
+  const invalid: Array<[string, Record<string, unknown>, RegExp]> = [
+    ['id_token on a provider without OpenID', { github: { ...base, allowIdTokenSignIn: true } }, /github is not an OpenID provider/],
+    ['access_token beyond Facebook', { google: { ...base, allowAccessTokenSignIn: true } }, /only facebook does/],
+    ['clientIds without id_token sign-in', { google: { ...base, clientIds: { ios: 'x' } } }, /set allowIdTokenSignIn: true/],
+    ['requireIdTokenNonce without id_token sign-in', { google: { ...base, requireIdTokenNonce: false } }, /set allowIdTokenSignIn: true/],
+    ['clientIds as a list', { google: { ...base, allowIdTokenSignIn: true, clientIds: ['x'] } }, /must be an object of platform names/],
+    ['platform name with a dot', { google: { ...base, allowIdTokenSignIn: true, clientIds: { 'i.os': 'x' } } }, /platform name "i.os"/],
+    ['empty client id', { google: { ...base, allowIdTokenSignIn: true, clientIds: { ios: '' } } }, /clientIds\.ios is missing/],
+    ['client id with a newline', { google: { ...base, allowIdTokenSignIn: true, clientIds: { ios: 'id\n' } } }, /clientIds\.ios contains whitespace/],
+    ['allowIdTokenSignIn not a boolean', { google: { ...base, allowIdTokenSignIn: 'yes' } }, /allowIdTokenSignIn must be a boolean/]
+  ]
+  for (const [name, providers, message] of invalid) {
+    it(`registration fails: ${name}`, async () => {
+      const app = Fastify()
+      await assert.rejects(async () => {
+        await app.register(socialAuth, { redirectUris: [REDIRECT_URI], providers: providers as never, resolveUser: async () => ({ id: 1 }), jwt: { secret: 'x'.repeat(32) } })
+        await app.ready()
+      }, (error: Error) => {
+        assert.ok(error instanceof SocialAuthOptionsError, String(error))
+        assert.match(error.message, message)
+        return true
+      })
+      await app.close()
+    })
+  }
+})
