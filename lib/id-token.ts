@@ -6,6 +6,9 @@ export const ASYMMETRIC_ALGORITHMS = [
   'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'
 ] as const
 
+/** Seconds after its `iat` during which an id_token is accepted, whatever its `exp`. */
+export const MAX_ID_TOKEN_AGE_SECONDS = 3600
+
 export interface IdTokenVerifierOptions {
   /** Accepted `iss` values, or a check for issuers that depend on the token (Microsoft's multi-tenant ones). */
   issuer: string | string[] | ((issuer: string, claims: JWTPayload) => boolean)
@@ -51,7 +54,7 @@ export class IdTokenVerifier {
         clockTolerance: this.#options.clockToleranceSeconds,
         requiredClaims: ['sub', 'iat', 'exp'],
         // An id_token from a code exchange or a native SDK was issued moments ago, so an old iat means a replay.
-        maxTokenAge: '1h'
+        maxTokenAge: MAX_ID_TOKEN_AGE_SECONDS
       })
       payload = result.payload
     } catch (error) {

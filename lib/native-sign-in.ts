@@ -22,7 +22,7 @@ const REPLAY_KEY_PREFIX = 'id_token:'
 /**
  * Completes the sign-in of a native app that got an id_token or an access token from the provider's
  * SDK and POSTs it in place of a code and a state. Each id_token signs in once: the hash of its
- * signed part stays in the state store until the token expires.
+ * signed part stays in the state store for as long as the token would be accepted.
  */
 export class NativeSignIn {
   readonly #store: StateStore
@@ -58,14 +58,14 @@ export class NativeSignIn {
       throw ValidationError.field('nonce', 'This field is required with id_token.', 'NONCE_MISSING')
     }
     await provider.prepare()
-    const { identity, expiresAt } = await provider.signInWithIdToken({ idToken, nonce: input.nonce, user: input.user })
+    const { identity, acceptedUntil } = await provider.signInWithIdToken({ idToken, nonce: input.nonce, user: input.user })
 
     // The signed part, not the whole token: an ECDSA signature can be altered into another valid one
     // (s to n - s), which would give a replayed token a new hash.
     const signingInput = idToken.slice(0, idToken.lastIndexOf('.'))
     const key = REPLAY_KEY_PREFIX + createHash('sha256').update(signingInput).digest('base64url')
-    // The verifier accepts the token until exp plus the clock tolerance, so the marker lives as long.
-    const ttlMs = Math.max(1000, (expiresAt + this.#clockToleranceSeconds) * 1000 - Date.now())
+    // The verifier accepts the token until then plus the clock tolerance, so the marker lives as long.
+    const ttlMs = Math.max(1000, (acceptedUntil + this.#clockToleranceSeconds) * 1000 - Date.now())
     try {
       await this.#store.save(key, {
         provider: provider.name,

@@ -339,6 +339,29 @@ describe('id_token sign-in claim checks', () => {
     assert.deepEqual(replay.body, REPLAYED)
   })
 
+  it('replay mark lasts at most an hour past iat', async () => {
+    const redis = connectRedis()
+    const keyPrefix = testKeyPrefix('native-ttl')
+    const redisApp = await buildApp({
+      stateStore: new RedisStateStore(redis, { keyPrefix }),
+      providers: { stub: { type: 'oidc', issuer: stub.issuer, clientId: stub.clientId, clientSecret: stub.clientSecret, allowIdTokenSignIn: true } },
+      clockToleranceSeconds: 60
+    })
+    try {
+      // The verifier rejects a token an hour after its iat, so a far exp needs no longer mark.
+      const idToken = await stub.idToken({ nonce: N_HASH, sub: 'far-exp', exp: now() + 10 * 365 * 24 * 3600 })
+      assert.equal((await post(redisApp, 'stub', { id_token: idToken, nonce: 'n' })).status, 201)
+      const signingInput = idToken.slice(0, idToken.lastIndexOf('.'))
+      const ttlMs = await redis.pttl(`${keyPrefix}id_token:${createHash('sha256').update(signingInput).digest('base64url')}`)
+      assert.ok(ttlMs > 3500 * 1000, `TTL ${ttlMs} ms`)
+      assert.ok(ttlMs <= (3600 + 60) * 1000, `TTL ${ttlMs} ms`)
+    } finally {
+      await redisApp.app.close()
+      await deleteKeys(redis, keyPrefix)
+      await redis.quit()
+    }
+  })
+
   it('rejected id_token leaves no replay mark', async () => {
     const idToken = await stub.idToken({ nonce: N_HASH, sub: 'retry-later' })
     assert.equal((await post(testApp, 'stub', { id_token: idToken, nonce: 'wrong' })).status, 400)

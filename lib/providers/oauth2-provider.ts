@@ -1,6 +1,6 @@
 import type { JWTPayload } from 'jose'
 import { ProviderError } from '../errors.js'
-import { ASYMMETRIC_ALGORITHMS, IdTokenVerifier, invalidIdToken } from '../id-token.js'
+import { ASYMMETRIC_ALGORITHMS, IdTokenVerifier, invalidIdToken, MAX_ID_TOKEN_AGE_SECONDS } from '../id-token.js'
 import type { Identity } from '../identity.js'
 import { requestJson } from './http.js'
 import { TokenClient } from './token-client.js'
@@ -200,7 +200,9 @@ export class OAuth2Provider implements Provider {
       user: submission.user,
       fetchJson: this.#fetchJson
     })
-    return { identity: this.#identity(fields, tokens), expiresAt: claims.exp as number }
+    // jose checked that exp and iat are numbers, since both are required claims.
+    const acceptedUntil = Math.min(claims.exp as number, (claims.iat as number) + MAX_ID_TOKEN_AGE_SECONDS)
+    return { identity: this.#identity(fields, tokens), acceptedUntil }
   }
 
   async signInWithAccessToken (accessToken: string): Promise<Identity> {

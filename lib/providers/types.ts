@@ -34,8 +34,11 @@ export interface IdTokenSubmission {
 /** Result of `Provider.signInWithIdToken`. */
 export interface IdTokenSignIn {
   identity: Identity
-  /** The token's `exp`, in seconds since the epoch: how long it must be remembered against replay. */
-  expiresAt: number
+  /**
+   * End of the token's acceptance, in seconds since the epoch, before the clock tolerance: its `exp`,
+   * or an hour after its `iat` when that comes first. A replay check must remember it until then.
+   */
+  acceptedUntil: number
 }
 
 /**
