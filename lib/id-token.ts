@@ -95,6 +95,11 @@ function mapJoseError (error: unknown): Error {
   if (error instanceof joseErrors.JWKSInvalid || error instanceof joseErrors.JWKSMultipleMatchingKeys) {
     return new ProviderError('PROVIDER_BAD_RESPONSE', `JWKS endpoint returned an unusable key set (${error.code})`, { cause: error })
   }
+  if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'aud') {
+    // Client ids are public, and naming the token's audience shows which one is missing from the options.
+    const audience = JSON.stringify(error.payload.aud)?.slice(0, 300) ?? 'none'
+    return invalidIdToken(`aud claim ${audience} is not clientId, nor in clientIds for id_token sign-in`, error)
+  }
   if (error instanceof joseErrors.JOSEError && error.code !== 'ERR_JOSE_GENERIC') {
     return invalidIdToken(`${error.code}: ${error.message}`, error)
   }

@@ -117,7 +117,7 @@ for (const storeKind of ['memory', 'redis'] as const) {
       const result = await post(testApp, 'local', { id_token: idToken, nonce })
       assert.equal(result.status, 400)
       assert.deepEqual(result.body, INVALID_ID_TOKEN)
-      assert.match(result.reason, /ERR_JWT_CLAIM_VALIDATION_FAILED.*aud/)
+      assert.match(result.reason, /^aud claim "[^"]+" is not clientId, nor in clientIds/)
       assert.equal(identities.length, 0)
     })
 
@@ -321,7 +321,7 @@ describe('id_token sign-in claim checks', () => {
     stub.userinfoHandler = () => ({ sub: 'stub-user-1' })
     const result = await post(testApp, 'stub', { code: 'stub-code', state: url.searchParams.get('state') })
     assert.equal(result.status, 400)
-    assert.match(result.reason, /ERR_JWT_CLAIM_VALIDATION_FAILED.*aud/)
+    assert.match(result.reason, /^aud claim "[^"]+" is not clientId, nor in clientIds/)
   })
 
   it('rejects a replay with the signature re-encoded', async () => {

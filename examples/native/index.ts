@@ -55,6 +55,7 @@ try {
   console.log(`  id_token claims: iss ${String(claims.iss)}, aud ${String(claims.aud)}, sub ${String(claims.sub)}, nonce ${String(claims.nonce).slice(0, 12)}…\n`)
 
   console.log('2. The app POSTs the id_token and the raw nonce to the API')
+  console.log(`  raw nonce ${credential.nonce.slice(0, 12)}…, whose SHA-256 in hex is the token's nonce claim`)
   const first = await postToApi({ id_token: credential.idToken, nonce: credential.nonce })
   console.log(`  POST /o/local/ -> ${first.status}`)
   console.log(`  body: ${JSON.stringify(first.body, null, 2).replaceAll('\n', '\n  ')}\n`)

@@ -307,7 +307,10 @@ function checkNativeNonce (claim: unknown, nonce: string | undefined, form: 'raw
   if (matches) return
   // The other form matching means a misconfiguration rather than an attack, so the log names which.
   if (form === 'raw' && (claim === hex || claim === base64url)) throw invalidIdToken('nonce claim is the SHA-256 of the nonce; set idTokenNonce: \'sha256\'')
-  if (form === 'sha256' && claim === nonce) throw invalidIdToken('nonce sent equals the nonce claim, which anyone holding the token can read; idTokenNonce sha256 expects the raw nonce')
+  if (form === 'sha256' && claim === nonce) {
+    throw invalidIdToken('nonce sent equals the nonce claim, but idTokenNonce sha256 expects the claim to be its SHA-256: ' +
+      'hash the nonce in the app, or set idTokenNonce: \'raw\'. A POST of the claim read from a stolen token looks the same')
+  }
   throw invalidIdToken('nonce claim does not match')
 }
 
