@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { ProviderNotFoundError, SignInError, ValidationError } from './errors.js'
 import type { Identity } from './identity.js'
-import { NativeSignIn } from './native-sign-in.js'
+import { isNativeInput, NativeSignIn } from './native-sign-in.js'
 import type { Provider } from './providers/types.js'
 import type { StateStore } from './state/store.js'
 
@@ -163,14 +163,11 @@ export class SignInFlow {
   /**
    * Consumes the state, checks it and its browser binding, and has the provider turn the code into
    * an identity. `cookies` are the request's cookies, for the cookie binding. A native app's
-   * id_token or access token takes the place of the code and the state.
+   * id_token or access token, without a redirect's fields, takes the place of the code and the state.
    */
   async complete (providerName: string, input: CompleteInput, cookies: Record<string, string> = {}): Promise<CompletedSignIn> {
     const provider = this.provider(providerName)
-    if (input.id_token !== undefined || input.access_token !== undefined) {
-      return { provider, identity: await this.#native.complete(provider, input) }
-    }
-    if (input.nonce !== undefined) throw ValidationError.field('nonce', 'This field is allowed only with id_token.', 'NONCE_WITHOUT_ID_TOKEN')
+    if (isNativeInput(input)) return { provider, identity: await this.#native.complete(provider, input) }
     if (input.state === undefined) throw ValidationError.field('state', 'This field is required.', 'STATE_MISSING')
     if (input.error === undefined && input.code === undefined) {
       throw ValidationError.field('code', 'This field is required.', 'CODE_MISSING')
@@ -230,6 +227,8 @@ export class SignInFlow {
       nonce: record.nonce,
       user: input.user
     })
+    const idToken = identity.tokens.idToken
+    if (provider.idTokenSignIn && idToken !== null) await this.#native.markCodeFlowIdToken(provider, idToken)
     return { provider, identity }
   }
 }

@@ -1,4 +1,6 @@
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose'
+import {
+  createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions, type JWTVerifyResult
+} from 'jose'
 import { ProviderError, SignInError } from './errors.js'
 
 /** Asymmetric JWS algorithms accepted for id_tokens. `none` and HMAC (keyed with the client secret) never are. */
@@ -45,21 +47,28 @@ export class IdTokenVerifier {
    * unless `expectedNonce` is null. `audiences` replaces the configured ones for this call.
    */
   async verify (idToken: string, expectedNonce: string | null, audiences: string[] = this.#options.audiences): Promise<JWTPayload> {
-    let payload: JWTPayload
+    const options: JWTVerifyOptions = {
+      issuer: typeof this.#options.issuer === 'function' ? undefined : this.#options.issuer,
+      audience: audiences,
+      algorithms: this.#options.algorithms,
+      clockTolerance: this.#options.clockToleranceSeconds,
+      requiredClaims: ['sub', 'iat', 'exp'],
+      // An id_token from a code exchange or a native SDK was issued moments ago, so an old iat means a replay.
+      maxTokenAge: MAX_ID_TOKEN_AGE_SECONDS
+    }
+    let result: JWTVerifyResult
     try {
-      const result = await jwtVerify(idToken, this.#keys, {
-        issuer: typeof this.#options.issuer === 'function' ? undefined : this.#options.issuer,
-        audience: audiences,
-        algorithms: this.#options.algorithms,
-        clockTolerance: this.#options.clockToleranceSeconds,
-        requiredClaims: ['sub', 'iat', 'exp'],
-        // An id_token from a code exchange or a native SDK was issued moments ago, so an old iat means a replay.
-        maxTokenAge: MAX_ID_TOKEN_AGE_SECONDS
-      })
-      payload = result.payload
+      result = await verifyWithAnyKey(idToken, this.#keys, options)
     } catch (error) {
       throw mapJoseError(error)
     }
+    const payload = result.payload
+
+    // Other JWTs the provider signs, such as RFC 9068 access tokens (at+jwt) or back-channel logout
+    // tokens (logout+jwt, with an events claim), must never pass as id_tokens.
+    const type = result.protectedHeader.typ?.toLowerCase().replace(/^application\//, '')
+    if (type !== undefined && type !== 'jwt') throw invalidIdToken(`token type ${JSON.stringify(type.slice(0, 32))} is not an id_token's`)
+    if (payload.events !== undefined) throw invalidIdToken('token carries an events claim, as logout tokens do')
 
     const issuerCheck = this.#options.issuer
     if (typeof issuerCheck === 'function' && (typeof payload.iss !== 'string' || !issuerCheck(payload.iss, payload))) {
@@ -87,12 +96,33 @@ export function invalidIdToken (reason: string, cause?: unknown): SignInError {
   return new SignInError('ID_TOKEN_INVALID', 'The identity token from the provider is invalid. Sign in again.', { cause, reason })
 }
 
+/**
+ * Verifies with the key set, and when the header matches several keys (a token without `kid`
+ * against a set with two RSA keys, say), with each of them in turn, as jose's documentation
+ * suggests. Google and Microsoft publish several keys at once.
+ */
+async function verifyWithAnyKey (idToken: string, keys: JWTVerifyGetKey, options: JWTVerifyOptions): Promise<JWTVerifyResult> {
+  try {
+    return await jwtVerify(idToken, keys, options)
+  } catch (error) {
+    if (!(error instanceof joseErrors.JWKSMultipleMatchingKeys)) throw error
+    for await (const key of error) {
+      try {
+        return await jwtVerify(idToken, key, options)
+      } catch (inner) {
+        if (!(inner instanceof joseErrors.JWSSignatureVerificationFailed)) throw inner
+      }
+    }
+    throw new joseErrors.JWSSignatureVerificationFailed('no key of the key set that matches the header verifies the signature')
+  }
+}
+
 function mapJoseError (error: unknown): Error {
   // Key set retrieval problems are the provider's, everything else is the token's.
   if (error instanceof joseErrors.JWKSTimeout) {
     return new ProviderError('PROVIDER_TIMEOUT', 'JWKS endpoint timed out', { cause: error })
   }
-  if (error instanceof joseErrors.JWKSInvalid || error instanceof joseErrors.JWKSMultipleMatchingKeys) {
+  if (error instanceof joseErrors.JWKSInvalid) {
     return new ProviderError('PROVIDER_BAD_RESPONSE', `JWKS endpoint returned an unusable key set (${error.code})`, { cause: error })
   }
   if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'aud') {

@@ -10,6 +10,9 @@ export interface ProviderTokens {
   scope: string | null
 }
 
+/** Tokens that a code exchange or a refresh returned, which always include an access token. */
+export type IssuedProviderTokens = ProviderTokens & { accessToken: string }
+
 /** The normalized identity every provider produces, handed to `resolveUser`. */
 export interface Identity {
   /** Configured provider name, as in the URL. */

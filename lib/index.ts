@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { ProviderNotFoundError, SocialAuthOptionsError } from './errors.js'
-import type { ProviderTokens } from './identity.js'
+import type { IssuedProviderTokens } from './identity.js'
 import type { Provider } from './providers/types.js'
 import { SignInFlow } from './flow.js'
 import { checkRedirectUriList } from './redirect-uri.js'
@@ -78,7 +78,7 @@ export interface SocialAuthDecoration {
    * Gets new provider tokens with a stored refresh token. A response without a new refresh token
    * keeps the given one. Rejects with `SignInError` (`REFRESH_REJECTED`) or `ProviderError`.
    */
-  readonly refreshProviderToken: (provider: string, refreshToken: string) => Promise<ProviderTokens>
+  readonly refreshProviderToken: (provider: string, refreshToken: string) => Promise<IssuedProviderTokens>
   /** Revokes a provider token (RFC 7009). Rejects with `ProviderError`, `REVOCATION_UNSUPPORTED` when the provider has no endpoint. */
   readonly revokeProviderToken: (provider: string, token: string, tokenTypeHint?: 'access_token' | 'refresh_token') => Promise<void>
 }
@@ -259,7 +259,7 @@ export { plugin as socialAuth }
 export { MemoryStateStore, type MemoryStateStoreOptions } from './state/memory.js'
 export { RedisStateStore, type RedisStateStoreOptions } from './state/redis.js'
 export type { StateRecord, StateStore } from './state/store.js'
-export type { Identity, ProviderTokens } from './identity.js'
+export type { Identity, IssuedProviderTokens, ProviderTokens } from './identity.js'
 export type { PresetId, PresetProviderOptions, ProviderOptions } from './providers/registry.js'
 export type { OidcProviderOptions } from './providers/oidc.js'
 export type { OAuth2ProviderOptions } from './providers/generic-oauth2.js'

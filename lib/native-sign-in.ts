@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto'
+import { decodeJwt } from 'jose'
 import { SignInError, StoreKeyExistsError, ValidationError } from './errors.js'
+import { MAX_ID_TOKEN_AGE_SECONDS } from './id-token.js'
 import type { Identity } from './identity.js'
 import type { Provider } from './providers/types.js'
 import type { StateStore } from './state/store.js'
 
-/** POST fields of a native app's sign-in, after schema validation. */
+/** POST fields that decide between a redirect's sign-in and a native app's, after schema validation. */
 export interface NativeInput {
   id_token?: string
   nonce?: string
@@ -15,6 +17,22 @@ export interface NativeInput {
   state?: string
   error?: string
 }
+
+/** The native fields that carry a provider token, which only a JSON body may carry. */
+export const NATIVE_TOKEN_FIELDS = ['id_token', 'access_token'] as const
+
+/**
+ * True for a native app's sign-in: an id_token or access token and none of a redirect's fields.
+ * A redirect that also carries an id_token, as Apple's form post does, stays a redirect's sign-in,
+ * whose extra fields are ignored.
+ */
+export function isNativeInput (input: NativeInput): boolean {
+  const redirect = input.code !== undefined || input.state !== undefined || input.error !== undefined
+  return !redirect && (input.id_token !== undefined || input.access_token !== undefined)
+}
+
+// Seconds that a used id_token's marker outlives its acceptance, for clock differences between instances.
+const CLOCK_MARGIN_SECONDS = 60
 
 // Marker keys live beside the state keys, which are bare base64url digests and so never contain a colon.
 const REPLAY_KEY_PREFIX = 'id_token:'
@@ -37,17 +55,25 @@ export class NativeSignIn {
     if (input.id_token !== undefined && input.access_token !== undefined) {
       throw new ValidationError({ non_field_errors: ['Send id_token or access_token, not both.'] }, 'NATIVE_TOKENS_COMBINED')
     }
-    if (input.code !== undefined || input.state !== undefined || input.error !== undefined) {
-      throw new ValidationError({ non_field_errors: ['Send code and state from a redirect, or a native app\'s token, not both.'] }, 'NATIVE_AND_REDIRECT_COMBINED')
-    }
     if (input.id_token !== undefined) return await this.#withIdToken(provider, input.id_token, input)
 
+    const accessToken = input.access_token
+    if (accessToken === undefined) throw new TypeError('NativeSignIn.complete needs id_token or access_token')
     if (input.nonce !== undefined) throw ValidationError.field('nonce', 'This field is allowed only with id_token.', 'NONCE_WITHOUT_ID_TOKEN')
     if (!provider.accessTokenSignIn) {
       throw ValidationError.field('access_token', 'This provider does not accept sign-in with an access token.', 'ACCESS_TOKEN_SIGN_IN_NOT_ALLOWED')
     }
     await provider.prepare()
-    return await provider.signInWithAccessToken(input.access_token as string)
+    return await provider.signInWithAccessToken(accessToken)
+  }
+
+  /**
+   * Marks the verified id_token of a code exchange as used, so that it cannot sign in again on the
+   * native path: the token reaches `resolveUser` and the accounts table, where others may read it.
+   */
+  async markCodeFlowIdToken (provider: Provider, idToken: string): Promise<void> {
+    const claims = decodeJwt(idToken)
+    await this.#markUsed(provider, idToken, acceptedUntil(claims.exp, claims.iat))
   }
 
   async #withIdToken (provider: Provider, idToken: string, input: NativeInput): Promise<Identity> {
@@ -58,14 +84,19 @@ export class NativeSignIn {
       throw ValidationError.field('nonce', 'This field is required with id_token.', 'NONCE_MISSING')
     }
     await provider.prepare()
-    const { identity, acceptedUntil } = await provider.signInWithIdToken({ idToken, nonce: input.nonce, user: input.user })
+    const { identity, claims } = await provider.signInWithIdToken({ idToken, nonce: input.nonce, user: input.user })
+    await this.#markUsed(provider, idToken, acceptedUntil(claims.exp, claims.iat))
+    return identity
+  }
 
-    // The signed part, not the whole token: an ECDSA signature can be altered into another valid one
-    // (s to n - s), which would give a replayed token a new hash.
+  async #markUsed (provider: Provider, idToken: string, until: number): Promise<void> {
+    // The signed part, not the whole token: a signature can be re-encoded, or with ECDSA turned into
+    // its mirror value (s to n - s), which would give a replayed token a new hash.
     const signingInput = idToken.slice(0, idToken.lastIndexOf('.'))
     const key = REPLAY_KEY_PREFIX + createHash('sha256').update(signingInput).digest('base64url')
-    // The verifier accepts the token until then plus the clock tolerance, so the marker lives as long.
-    const ttlMs = Math.max(1000, (acceptedUntil + this.#clockToleranceSeconds) * 1000 - Date.now())
+    // The verifier accepts the token until then plus the clock tolerance, comparing whole seconds, so
+    // the marker outlives that by a margin for the clocks of other instances that share the store.
+    const ttlMs = Math.max(1000, (Math.ceil(until) + this.#clockToleranceSeconds + CLOCK_MARGIN_SECONDS) * 1000 - Date.now())
     try {
       await this.#store.save(key, {
         provider: provider.name,
@@ -80,6 +111,15 @@ export class NativeSignIn {
       if (!(error instanceof StoreKeyExistsError)) throw error
       throw new SignInError('ID_TOKEN_REPLAYED', 'This identity token was used before. Sign in again in the app.', { reason: 'id_token already signed in once' })
     }
-    return identity
   }
+}
+
+/**
+ * Returns the end of an id_token's acceptance, in seconds since the epoch and before the clock
+ * tolerance: its `exp`, or the verifier's maximum age after its `iat` when that comes first.
+ */
+function acceptedUntil (exp: unknown, iat: unknown): number {
+  // The verifier requires both claims as numbers, so this only guards a caller that skipped it.
+  if (typeof exp !== 'number' || typeof iat !== 'number') throw new TypeError('a verified id_token has numeric exp and iat claims')
+  return Math.min(exp, iat + MAX_ID_TOKEN_AGE_SECONDS)
 }

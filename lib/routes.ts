@@ -4,9 +4,10 @@ import {
   TokenPairResponse, TokenResponse, ValidationErrorResponse, type AuthorizationQueryType, type CompleteBodyType, type ProviderParamsType
 } from '../schemas/index.js'
 import { handleError } from './error-handler.js'
-import { SignInError } from './errors.js'
+import { SignInError, ValidationError } from './errors.js'
 import type { SignInFlow } from './flow.js'
 import type { Identity } from './identity.js'
+import { isNativeInput, NATIVE_TOKEN_FIELDS } from './native-sign-in.js'
 import type { AppUser, IssueToken, TokenStrategy } from './tokens.js'
 import { createValidator } from './validation.js'
 
@@ -123,6 +124,8 @@ export async function registerRoutes (instance: FastifyInstance, options: RouteO
       schema: (hide ? { ...getSchema, hide, operationId: undefined } : getSchema) as FastifySchema,
       // A HEAD request would store a state like a GET, for a link checker or a prefetcher.
       exposeHeadRoute: false,
+      // A client may put a token in the wrong request's query string, so no query string is logged.
+      logSerializers: { req: serializeRequestWithoutQuery },
       // NOTE: @fastify/rate-limit keeps one counter per route URL, so without ignoreTrailingSlash the
       // forms with and without the trailing slash are limited separately: a client gets twice `max`.
       config: options.routeConfig.get ?? {},
@@ -146,6 +149,7 @@ export async function registerRoutes (instance: FastifyInstance, options: RouteO
       config: options.routeConfig.post ?? {},
       preValidation: [requireProvider, mergeQueryIntoBody]
     }, async (request, reply) => {
+      if (isNativeInput(request.body)) requireJsonBody(request)
       const cookies = parseCookies(request.headers.cookie)
       // The binding cookie serves one sign-in, so the response expires it whatever the outcome.
       const usedCookie = request.body.state === undefined ? null : flow.bindingCookieFor(request.body.state)
@@ -178,6 +182,22 @@ export function serializeRequestWithoutQuery (request: FastifyRequest): Record<s
     host: request.host,
     remoteAddress: request.ip,
     remotePort: request.socket?.remotePort
+  }
+}
+
+/**
+ * Rejects a native app's token outside a JSON body. A cross-site form cannot send JSON without a
+ * CORS preflight, so another site cannot sign a visitor in with the attacker's token, and tokens
+ * stay out of the URLs that proxies log.
+ */
+function requireJsonBody (request: FastifyRequest): void {
+  const query = request.query as Record<string, unknown>
+  const isJson = /^application\/json\s*(;|$)/i.test(request.headers['content-type'] ?? '')
+  for (const field of NATIVE_TOKEN_FIELDS) {
+    if ((request.body as Record<string, unknown>)[field] === undefined) continue
+    if (!isJson || query[field] !== undefined) {
+      throw ValidationError.field(field, 'Send this field in a JSON body, with Content-Type: application/json.', 'NATIVE_TOKEN_NOT_IN_JSON')
+    }
   }
 }
 

@@ -99,9 +99,12 @@ export const CompleteBody = Type.Object({
 }, {
   $id: 'SocialAuthCompleteBody',
   additionalProperties: true,
-  // A native sign-in carries `id_token` or `access_token`. A redirect's fields carry `state`, and
-  // `code` unless the provider redirected with an `error`.
-  if: { anyOf: [{ required: ['id_token'] }, { required: ['access_token'] }] },
+  // A native sign-in carries `id_token` or `access_token` and none of a redirect's fields. A
+  // redirect's fields carry `state`, and `code` unless the provider redirected with an `error`.
+  if: {
+    anyOf: [{ required: ['id_token'] }, { required: ['access_token'] }],
+    not: { anyOf: [{ required: ['code'] }, { required: ['state'] }, { required: ['error'] }] }
+  },
   else: {
     required: ['state'],
     if: { required: ['error'] },

@@ -80,7 +80,10 @@ describe('OpenAPI document', () => {
     // A native app's token replaces code and state, so neither is required at the top level.
     assert.equal(body?.required, undefined)
     const conditional = body as unknown as { if: unknown, else: { required: string[], if: unknown, else: { required: string[] } } }
-    assert.deepEqual(conditional.if, { anyOf: [{ required: ['id_token'] }, { required: ['access_token'] }] })
+    assert.deepEqual(conditional.if, {
+      anyOf: [{ required: ['id_token'] }, { required: ['access_token'] }],
+      not: { anyOf: [{ required: ['code'] }, { required: ['state'] }, { required: ['error'] }] }
+    })
     assert.deepEqual(conditional.else.required, ['state'])
     assert.deepEqual(conditional.else.if, { required: ['error'] })
     assert.deepEqual(conditional.else.else.required, ['code'])

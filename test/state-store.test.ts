@@ -129,6 +129,36 @@ describe('MemoryStateStore', () => {
     assert.deepEqual(await store.take('new'), record)
   })
 
+  it('long-lived entry does not block expired ones', async () => {
+    // A used id_token's mark lives up to an hour, in front of states that expire sooner.
+    const store = new MemoryStateStore({ maxEntries: 3 })
+    await store.save('id_token:mark', record, 3_600_000)
+    await store.save('old-1', record, 20)
+    await store.save('old-2', record, 20)
+    await sleep(40)
+    await store.save('new', record, 60_000)
+    assert.equal(store.size, 2)
+  })
+
+  it('full store retries after the soonest expiry', async () => {
+    const store = new MemoryStateStore({ maxEntries: 2 })
+    await store.save('id_token:mark', record, 3_600_000)
+    await store.save('state', record, 5_000)
+    await assert.rejects(store.save('next', record, 60_000), (error: StoreUnavailableError) => {
+      assert.ok(error instanceof StoreUnavailableError)
+      assert.ok(error.retryAfterSeconds <= 5, `Retry-After ${error.retryAfterSeconds}`)
+      return true
+    })
+  })
+
+  it('expired key can be saved again', async () => {
+    const store = new MemoryStateStore()
+    await store.save('again', record, 20)
+    await sleep(40)
+    await store.save('again', { ...record, provider: 'other' }, 60_000)
+    assert.equal((await store.take('again'))?.provider, 'other')
+  })
+
   it('invalid maxEntries is rejected', () => {
     assert.throws(() => new MemoryStateStore({ maxEntries: 0 }), /maxEntries/)
     assert.throws(() => new MemoryStateStore({ maxEntries: 1.5 }), /maxEntries/)

@@ -14,6 +14,12 @@ export interface OidcServerOptions {
    * `NATIVE_REDIRECT_URI`, as a mobile app's sign-in SDK uses them.
    */
   nativeClientIds?: string[]
+  /**
+   * Put the scopes' claims (email, profile) in the id_token, as Google and Apple do, so that a
+   * native app's id_token carries the email without a userinfo call. Default false: oidc-provider
+   * then serves them from userinfo only.
+   */
+  claimsInIdToken?: boolean
 }
 
 /** Redirect URI of the native clients: a private-use URI scheme, as mobile apps register (RFC 8252 section 7.1). */
@@ -58,9 +64,7 @@ export async function startOidcServer (options: OidcServerOptions): Promise<Oidc
       response_types: ['code' as const],
       token_endpoint_auth_method: 'none' as const
     }))],
-    // Put the scopes' claims in the id_token, as Google and Apple do, so that a native app's
-    // id_token carries the email without a userinfo call.
-    conformIdTokenClaims: false,
+    conformIdTokenClaims: options.claimsInIdToken !== true,
     jwks: { keys: [signingKey] },
     cookies: { keys: ['social-auth-demo-cookie-key'] },
     claims: {

@@ -15,7 +15,7 @@ import { signInAsNativeApp } from './app.js'
 const WEB_REDIRECT_URI = 'http://127.0.0.1:5173/auth/callback'
 const IOS_CLIENT_ID = 'social-auth-demo-ios'
 
-const provider = await startOidcServer({ redirectUris: [WEB_REDIRECT_URI], nativeClientIds: [IOS_CLIENT_ID] })
+const provider = await startOidcServer({ redirectUris: [WEB_REDIRECT_URI], nativeClientIds: [IOS_CLIENT_ID], claimsInIdToken: true })
 const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'warn' } })
 await app.register(socialAuth, {
   redirectUris: [WEB_REDIRECT_URI],

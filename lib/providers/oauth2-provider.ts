@@ -1,7 +1,7 @@
 import type { JWTPayload } from 'jose'
 import { ProviderError } from '../errors.js'
-import { ASYMMETRIC_ALGORITHMS, IdTokenVerifier, invalidIdToken, MAX_ID_TOKEN_AGE_SECONDS } from '../id-token.js'
-import type { Identity } from '../identity.js'
+import { ASYMMETRIC_ALGORITHMS, IdTokenVerifier, invalidIdToken } from '../id-token.js'
+import type { Identity, IssuedProviderTokens } from '../identity.js'
 import { requestJson } from './http.js'
 import { TokenClient } from './token-client.js'
 import { createHash } from 'node:crypto'
@@ -55,7 +55,7 @@ export interface ProviderSpec {
   /** Client ids of native apps, accepted as id_token audiences besides `clientId` in id_token sign-in. */
   clientIds: string[]
   /** id_token sign-in settings, or null when it is off. */
-  idTokenSignIn: { requireNonce: boolean, nonceForm: 'raw' | 'sha256' } | null
+  idTokenSignInPolicy: { requireNonce: boolean, nonceForm: 'raw' | 'sha256' } | null
   /** The preset's access token check when access token sign-in is on, or null. */
   accessTokenCheck: AccessTokenCheck | null
 }
@@ -98,8 +98,8 @@ export class OAuth2Provider implements Provider {
     this.scope = spec.scope
     this.allowedPrompts = new Set(spec.allowedPrompts)
     this.allowLoginHint = spec.allowLoginHint
-    this.idTokenSignIn = spec.idTokenSignIn !== null
-    this.idTokenNonceRequired = spec.idTokenSignIn?.requireNonce ?? true
+    this.idTokenSignIn = spec.idTokenSignInPolicy !== null
+    this.idTokenNonceRequired = spec.idTokenSignInPolicy?.requireNonce ?? true
     this.accessTokenSignIn = spec.accessTokenCheck !== null
   }
 
@@ -182,7 +182,7 @@ export class OAuth2Provider implements Provider {
   }
 
   async signInWithIdToken (submission: IdTokenSubmission): Promise<IdTokenSignIn> {
-    const policy = this.#spec.idTokenSignIn
+    const policy = this.#spec.idTokenSignInPolicy
     const verifier = this.#state().verifier
     if (policy === null || verifier === null) throw new Error(`provider ${this.name} does not accept id_token sign-in`)
     const claims = await verifier.verify(submission.idToken, null, [this.#spec.clientId, ...this.#spec.clientIds])
@@ -200,9 +200,7 @@ export class OAuth2Provider implements Provider {
       user: submission.user,
       fetchJson: this.#fetchJson
     })
-    // jose checked that exp and iat are numbers, since both are required claims.
-    const acceptedUntil = Math.min(claims.exp as number, (claims.iat as number) + MAX_ID_TOKEN_AGE_SECONDS)
-    return { identity: this.#identity(fields, tokens), acceptedUntil }
+    return { identity: this.#identity(fields, tokens), claims }
   }
 
   async signInWithAccessToken (accessToken: string): Promise<Identity> {
@@ -218,7 +216,7 @@ export class OAuth2Provider implements Provider {
     return this.#identity(grant.fields, { accessToken, refreshToken: null, expiresAt: grant.expiresAt, idToken: null, scope: grant.scope })
   }
 
-  async refreshTokens (refreshToken: string): Promise<ProviderTokens> {
+  async refreshTokens (refreshToken: string): Promise<IssuedProviderTokens> {
     await this.prepare()
     const { tokens } = await this.#state().tokenClient.refresh(refreshToken)
     // A refreshed response's id_token is not checked against a nonce, so nothing may rely on it.
@@ -306,10 +304,10 @@ function checkNativeNonce (claim: unknown, nonce: string | undefined, form: 'raw
   const matches = form === 'raw' ? claim === nonce : claim === hex || claim === base64url
   if (matches) return
   // The other form matching means a misconfiguration rather than an attack, so the log names which.
-  if (form === 'raw' && (claim === hex || claim === base64url)) throw invalidIdToken('nonce claim is the SHA-256 of the nonce; set idTokenNonce: \'sha256\'')
+  if (form === 'raw' && (claim === hex || claim === base64url)) throw invalidIdToken('nonce claim is the SHA-256 of the nonce; set idTokenNonceForm: \'sha256\'')
   if (form === 'sha256' && claim === nonce) {
-    throw invalidIdToken('nonce sent equals the nonce claim, but idTokenNonce sha256 expects the claim to be its SHA-256: ' +
-      'hash the nonce in the app, or set idTokenNonce: \'raw\'. A POST of the claim read from a stolen token looks the same')
+    throw invalidIdToken('nonce sent equals the nonce claim, but idTokenNonceForm sha256 expects the claim to be its SHA-256: ' +
+      'hash the nonce in the app, or set idTokenNonceForm: \'raw\'. A POST of the claim read from a stolen token looks the same')
   }
   throw invalidIdToken('nonce claim does not match')
 }
@@ -362,7 +360,7 @@ function cleanProfile (fields: ProfileFields): Omit<ProfileFields, 'raw'> {
   }
 }
 
-function cleanTokens (tokens: ProviderTokens): ProviderTokens {
+function cleanTokens<T extends ProviderTokens> (tokens: T): T {
   for (const token of [tokens.accessToken, tokens.refreshToken, tokens.idToken]) {
     if (token !== null && cleanText(token, Number.MAX_SAFE_INTEGER) !== token) {
       throw new ProviderError('PROVIDER_BAD_RESPONSE', 'token endpoint returned a token that is not clean text')

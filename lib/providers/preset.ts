@@ -37,8 +37,11 @@ export interface CommonProviderOptions {
    * and a state (OpenID providers only). Default false.
    */
   allowIdTokenSignIn?: boolean
-  /** Client ids of the native apps, by platform, such as `{ ios: '…', android: '…' }`, accepted as id_token audiences. */
-  clientIds?: Record<string, string>
+  /**
+   * Client ids of the native apps, by platform, such as `{ ios: '…', android: ['…', '…'] }`, accepted
+   * as id_token audiences besides `clientId`.
+   */
+  clientIds?: Record<string, string | string[]>
   /** With `allowIdTokenSignIn`: the id_token must carry a nonce, and POST the raw nonce. Default true. */
   requireIdTokenNonce?: boolean
   /**
@@ -46,14 +49,14 @@ export interface CommonProviderOptions {
    * SHA-256 of the raw nonce, in hex or base64url, so that only the app can send the raw value.
    * `raw`: the nonce itself, which the token then shows to anyone holding it.
    */
-  idTokenNonce?: 'raw' | 'sha256'
+  idTokenNonceForm?: 'raw' | 'sha256'
   /** Let POST carry a provider access token, which the provider confirms was issued to this app (Facebook only). Default false. */
   allowAccessTokenSignIn?: boolean
 }
 
 export const COMMON_OPTIONS = [
   'type', 'clientId', 'clientSecret', 'scope', 'allowedScopes', 'allowedPrompts', 'allowLoginHint', 'redirectUris', 'authorizationParams', 'pkce', 'endpoints',
-  'idTokenAlgorithms', 'tokenEndpointAuthMethod', 'allowIdTokenSignIn', 'clientIds', 'requireIdTokenNonce', 'idTokenNonce',
+  'idTokenAlgorithms', 'tokenEndpointAuthMethod', 'allowIdTokenSignIn', 'clientIds', 'requireIdTokenNonce', 'idTokenNonceForm',
   'allowAccessTokenSignIn'
 ] as const
 
@@ -178,18 +181,18 @@ function checkNativeSignIn (
   definition: PresetDefinition,
   presetId: string,
   where: string
-): Pick<ProviderSpec, 'clientIds' | 'idTokenSignIn' | 'accessTokenCheck'> {
+): Pick<ProviderSpec, 'clientIds' | 'idTokenSignInPolicy' | 'accessTokenCheck'> {
   const allowIdToken = optionalBoolean(options.allowIdTokenSignIn, `${where}.allowIdTokenSignIn`) ?? false
   const requireNonce = optionalBoolean(options.requireIdTokenNonce, `${where}.requireIdTokenNonce`) ?? true
   const allowAccessToken = optionalBoolean(options.allowAccessTokenSignIn, `${where}.allowAccessTokenSignIn`) ?? false
   if (allowIdToken && definition.idToken === null) {
     throw new SocialAuthOptionsError(`${where}.allowIdTokenSignIn: ${presetId} is not an OpenID provider and issues no id_token; remove the option`)
   }
-  if (!allowIdToken && (options.clientIds !== undefined || options.requireIdTokenNonce !== undefined || options.idTokenNonce !== undefined)) {
-    throw new SocialAuthOptionsError(`${where}: clientIds, requireIdTokenNonce and idTokenNonce apply to id_token sign-in only; set allowIdTokenSignIn: true or remove them`)
+  if (!allowIdToken && (options.clientIds !== undefined || options.requireIdTokenNonce !== undefined || options.idTokenNonceForm !== undefined)) {
+    throw new SocialAuthOptionsError(`${where}: clientIds, requireIdTokenNonce and idTokenNonceForm apply to id_token sign-in only; set allowIdTokenSignIn: true or remove them`)
   }
-  const nonceForm = options.idTokenNonce ?? 'sha256'
-  if (nonceForm !== 'raw' && nonceForm !== 'sha256') throw new SocialAuthOptionsError(`${where}.idTokenNonce must be raw or sha256`)
+  const nonceForm = options.idTokenNonceForm ?? 'sha256'
+  if (nonceForm !== 'raw' && nonceForm !== 'sha256') throw new SocialAuthOptionsError(`${where}.idTokenNonceForm must be raw or sha256`)
   if (allowAccessToken && definition.checkAccessToken === undefined) {
     throw new SocialAuthOptionsError(
       `${where}.allowAccessTokenSignIn: ${presetId} offers no way to confirm that an access token was issued to this app; only facebook does`
@@ -202,14 +205,16 @@ function checkNativeSignIn (
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       throw new SocialAuthOptionsError(`${where}.clientIds must be an object of platform names to client ids, such as { ios: '…', android: '…' }`)
     }
-    for (const [platform, clientId] of Object.entries(value)) {
+    for (const [platform, ids] of Object.entries(value)) {
       if (!PLATFORM.test(platform)) throw new SocialAuthOptionsError(`${where}.clientIds: platform name "${platform}" must be 1 to 32 letters, digits, "-" or "_"`)
-      clientIds.push(requireCredential(clientId, `${where}.clientIds.${platform}`))
+      const list: unknown[] = Array.isArray(ids) ? ids : [ids]
+      if (list.length === 0) throw new SocialAuthOptionsError(`${where}.clientIds.${platform} is an empty list; give at least one client id`)
+      list.forEach((id, index) => clientIds.push(requireCredential(id, `${where}.clientIds.${platform}${Array.isArray(ids) ? `[${index}]` : ''}`)))
     }
   }
   return {
     clientIds,
-    idTokenSignIn: allowIdToken ? { requireNonce, nonceForm } : null,
+    idTokenSignInPolicy: allowIdToken ? { requireNonce, nonceForm } : null,
     accessTokenCheck: allowAccessToken ? definition.checkAccessToken ?? null : null
   }
 }

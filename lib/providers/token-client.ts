@@ -1,6 +1,6 @@
 import { AuthorizationCode } from 'simple-oauth2'
 import { ProviderError, SignInError, type SocialAuthError } from '../errors.js'
-import type { ProviderTokens } from '../identity.js'
+import type { IssuedProviderTokens } from '../identity.js'
 import { stringOrNull } from '../identity.js'
 import { USER_AGENT } from './http.js'
 
@@ -22,7 +22,7 @@ export interface TokenClientOptions {
 
 /** Token endpoint response after a successful code exchange: the normalized tokens plus the raw body. */
 export interface TokenResponse {
-  tokens: ProviderTokens
+  tokens: IssuedProviderTokens
   raw: Record<string, unknown>
 }
 

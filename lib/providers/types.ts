@@ -1,5 +1,5 @@
 import type { JWTPayload } from 'jose'
-import type { Identity, ProviderTokens } from '../identity.js'
+import type { Identity, IssuedProviderTokens, ProviderTokens } from '../identity.js'
 
 /** Input of `Provider.authorizationUrl`. */
 export interface AuthorizationRequest {
@@ -34,11 +34,8 @@ export interface IdTokenSubmission {
 /** Result of `Provider.signInWithIdToken`. */
 export interface IdTokenSignIn {
   identity: Identity
-  /**
-   * End of the token's acceptance, in seconds since the epoch, before the clock tolerance: its `exp`,
-   * or an hour after its `iat` when that comes first. A replay check must remember it until then.
-   */
-  acceptedUntil: number
+  /** The verified claims, whose `exp` and `iat` bound how long a replay check must remember the token. */
+  claims: JWTPayload
 }
 
 /**
@@ -84,7 +81,7 @@ export interface Provider {
   /** Has the provider confirm that an access token was issued to this app, and maps its user to an identity. */
   signInWithAccessToken: (accessToken: string) => Promise<Identity>
   /** Gets new tokens with a refresh token. A response without a refresh token keeps the given one. */
-  refreshTokens: (refreshToken: string) => Promise<ProviderTokens>
+  refreshTokens: (refreshToken: string) => Promise<IssuedProviderTokens>
   /** Revokes a token at the provider's RFC 7009 endpoint. */
   revokeToken: (token: string, tokenTypeHint?: 'access_token' | 'refresh_token') => Promise<void>
 }

@@ -20,7 +20,6 @@ interface Entry {
  */
 export class MemoryStateStore implements StateStore {
   readonly maxEntries: number
-  // A Map keeps insertion order, which is expiry order whenever the TTL is constant.
   readonly #entries = new Map<string, Entry>()
 
   constructor (options: MemoryStateStoreOptions = {}) {
@@ -37,16 +36,20 @@ export class MemoryStateStore implements StateStore {
 
   async save (key: string, record: StateRecord, ttlMs: number): Promise<void> {
     const now = Date.now()
-    if (this.#entries.size >= this.maxEntries) this.#evictExpired(now)
     if (this.#entries.size >= this.maxEntries) {
-      const oldest = this.#entries.values().next().value as Entry
-      throw new StoreUnavailableError(`MemoryStateStore is full (${this.maxEntries} pending states)`, {
-        retryAfterSeconds: Math.max(1, Math.ceil((oldest.expiresAt - now) / 1000))
-      })
+      const nextExpiry = this.#evictExpired(now)
+      if (this.#entries.size >= this.maxEntries) {
+        throw new StoreUnavailableError(`MemoryStateStore is full (${this.maxEntries} pending states)`, {
+          retryAfterSeconds: Math.max(1, Math.ceil((nextExpiry - now) / 1000))
+        })
+      }
     }
-    if (this.#entries.has(key)) {
+    const existing = this.#entries.get(key)
+    if (existing !== undefined && existing.expiresAt > now) {
       throw new StoreKeyExistsError('key exists in MemoryStateStore')
     }
+    // Deleting first moves a replaced expired key to the end of the map's order.
+    this.#entries.delete(key)
     this.#entries.set(key, { record, expiresAt: now + ttlMs })
   }
 
@@ -57,11 +60,17 @@ export class MemoryStateStore implements StateStore {
     return entry.expiresAt > Date.now() ? entry.record : null
   }
 
-  /** Drops expired entries from the oldest on, and stops at the first live one. */
-  #evictExpired (now: number): void {
+  /**
+   * Drops every expired entry and returns when the next live one expires. It scans the whole map,
+   * because entries differ in lifetime: states live `stateTtlSeconds`, used id_tokens up to an hour.
+   * That costs one pass over `maxEntries` per save, and only while the store is full.
+   */
+  #evictExpired (now: number): number {
+    let nextExpiry = Number.POSITIVE_INFINITY
     for (const [key, entry] of this.#entries) {
-      if (entry.expiresAt > now) break
-      this.#entries.delete(key)
+      if (entry.expiresAt <= now) this.#entries.delete(key)
+      else nextExpiry = Math.min(nextExpiry, entry.expiresAt)
     }
+    return nextExpiry
   }
 }

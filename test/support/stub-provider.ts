@@ -70,13 +70,20 @@ export class StubProvider {
     this.issuer = address
   }
 
-  /** Signs an id_token with the published key unless the options name another. Claims given as undefined are left out. */
-  async idToken (claims: JWTPayload, options: { key?: CryptoKey | Uint8Array, alg?: string, kid?: string } = {}): Promise<string> {
+  /**
+   * Signs an id_token with the published key unless the options name another. Claims given as
+   * undefined are left out, and so is the header's `kid` when the options give it as null.
+   */
+  async idToken (claims: JWTPayload, options: { key?: CryptoKey | Uint8Array, alg?: string, kid?: string | null, typ?: string } = {}): Promise<string> {
     const now = Math.floor(Date.now() / 1000)
     const payload: JWTPayload = { iss: this.issuer, aud: this.clientId, sub: 'stub-user-1', iat: now, exp: now + 300, ...claims }
     for (const key of Object.keys(payload)) if (payload[key] === undefined) delete payload[key]
     return await new SignJWT(payload)
-      .setProtectedHeader({ alg: options.alg ?? 'RS256', kid: options.kid ?? 'stub-key-1' })
+      .setProtectedHeader({
+        alg: options.alg ?? 'RS256',
+        ...(options.kid === null ? {} : { kid: options.kid ?? 'stub-key-1' }),
+        ...(options.typ === undefined ? {} : { typ: options.typ })
+      })
       .sign(options.key ?? this.signingKey)
   }
 

@@ -18,7 +18,7 @@ await app.register(socialAuth, {
     google: { clientId: 'id', clientSecret: 'secret' },
     corp: { type: 'oidc', issuer: 'https://sso.example.com', clientId: 'id', clientSecret: 'secret' },
     tenant: { type: 'microsoft', tenant: 'organizations', clientId: 'id', clientSecret: 'secret' },
-    apple: { clientId: 'services-id', teamId: 'T', keyId: 'K', privateKey: 'pem', allowIdTokenSignIn: true, clientIds: { ios: 'com.example.app' }, idTokenNonce: 'sha256' },
+    apple: { clientId: 'services-id', teamId: 'T', keyId: 'K', privateKey: 'pem', allowIdTokenSignIn: true, clientIds: { ios: 'com.example.app' }, idTokenNonceForm: 'sha256' },
     facebook: { clientId: 'app-id', clientSecret: 'secret', allowAccessTokenSignIn: true }
   },
   resolveUser: async (identity) => ({ id: identity.uid }),
@@ -32,6 +32,8 @@ export { missingProviders }
 // Module augmentation: the decoration is typed.
 expectTypeOf(app.socialAuth.providers).toEqualTypeOf<readonly string[]>()
 expectTypeOf(app.socialAuth.stateStore).toEqualTypeOf<StateStore>()
+// A refresh always returns an access token, unlike an id_token sign-in.
+expectTypeOf(app.socialAuth.refreshProviderToken).returns.resolves.toHaveProperty('accessToken').toEqualTypeOf<string>()
 
 // The identity handed to resolveUser.
 expectTypeOf<Identity['uid']>().toEqualTypeOf<string>()

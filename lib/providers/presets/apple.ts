@@ -104,13 +104,25 @@ async function appleProfile (context: ProfileContext): Promise<ProfileFields> {
   }
 }
 
-function parseUserField (value: string | undefined): { name?: { firstName?: unknown, lastName?: unknown } } | null {
+/**
+ * Reads the name from Apple's `user` JSON, `{"name": {"firstName": "…", "lastName": "…"}}`. It is
+ * rebuilt from its string values only, because the field is unsigned: any client can send it, with
+ * `__proto__` keys at any depth.
+ */
+function parseUserField (value: string | undefined): { name: { firstName?: string, lastName?: string } } | null {
   if (value === undefined) return null
+  let parsed: unknown
   try {
-    const parsed: unknown = JSON.parse(value)
-    if (!isObject(parsed)) return null
-    return { name: isObject(parsed.name) ? parsed.name : undefined }
+    parsed = JSON.parse(value)
   } catch {
     return null
+  }
+  if (!isObject(parsed) || !isObject(parsed.name)) return null
+  const { firstName, lastName } = parsed.name
+  return {
+    name: {
+      ...(typeof firstName === 'string' ? { firstName } : {}),
+      ...(typeof lastName === 'string' ? { lastName } : {})
+    }
   }
 }

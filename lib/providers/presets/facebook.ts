@@ -73,17 +73,23 @@ function invalidAccessToken (reason: string): SignInError {
  */
 async function checkFacebookAccessToken (context: AccessTokenContext): Promise<AccessTokenGrant> {
   const query = new URLSearchParams({ input_token: context.accessToken, access_token: `${context.clientId}|${context.clientSecret}` })
-  // Graph returns 400 for a token it cannot parse, and also when the app's own credentials are wrong.
+  // NOTE: which status Graph gives an unparsable input_token was not checked against the live API.
+  // A 400 is taken as the token's fault, so a wrong clientSecret shows as 400 on every such sign-in.
   const body = await context.fetchJson(`${apiBase(context)}/debug_token?${query.toString()}`, { endpoint: 'debug_token', allowStatus: [400] })
   if (body === null) throw invalidAccessToken('debug_token returned HTTP 400: a malformed token, or a wrong clientSecret when every such sign-in fails')
   const data = isObject(body) && isObject(body.data) ? body.data : null
   if (data === null) throw new ProviderError('PROVIDER_BAD_RESPONSE', 'debug_token returned no data object')
 
   if (data.is_valid !== true) throw invalidAccessToken('debug_token reports the token invalid')
-  if (String(data.app_id) !== context.clientId) throw invalidAccessToken('token was issued to another app')
+  if ((typeof data.app_id !== 'string' && typeof data.app_id !== 'number') || String(data.app_id) !== context.clientId) {
+    throw invalidAccessToken('token was issued to another app')
+  }
   if (data.type !== 'USER') throw invalidAccessToken(`token type is ${String(data.type).slice(0, 16)}, not USER`)
+  if (typeof data.expires_at !== 'number' || !Number.isFinite(data.expires_at) || data.expires_at < 0) {
+    throw new ProviderError('PROVIDER_BAD_RESPONSE', 'debug_token returned no usable expires_at')
+  }
   // Facebook sets expires_at to 0 for tokens that do not expire.
-  const expiresAt = typeof data.expires_at === 'number' && data.expires_at > 0 ? new Date(data.expires_at * 1000) : null
+  const expiresAt = data.expires_at > 0 ? new Date(data.expires_at * 1000) : null
   if (expiresAt !== null && expiresAt.getTime() <= Date.now()) throw invalidAccessToken('token expired')
   const userId = typeof data.user_id === 'string' || typeof data.user_id === 'number' ? String(data.user_id) : ''
   if (userId === '') throw new ProviderError('PROVIDER_BAD_RESPONSE', 'debug_token returned no user_id')
