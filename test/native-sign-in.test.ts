@@ -4,7 +4,9 @@ import { after, before, beforeEach, describe, it } from 'node:test'
 import Fastify from 'fastify'
 import type { Redis } from 'ioredis'
 import { decodeJwt, exportJWK, generateKeyPair } from 'jose'
-import socialAuth, { MemoryStateStore, RedisStateStore, SocialAuthOptionsError, type Identity, type StateStore } from '../lib/index.js'
+import socialAuth, {
+  MemoryStateStore, RedisStateStore, SocialAuthOptionsError, StoreKeyExistsError, StoreUnavailableError, type Identity, type StateStore
+} from '../lib/index.js'
 import { signInAsNativeApp } from '../examples/native/app.js'
 import { startOidcServer, type OidcServer } from '../examples/demo/local-provider.js'
 import { buildApp, REDIRECT_URI, type TestApp } from './support/app.js'
@@ -361,6 +363,31 @@ describe('id_token sign-in claim checks', () => {
       await redisApp.app.close()
       await deleteKeys(redis, keyPrefix)
       await redis.quit()
+    }
+  })
+
+  it('store on the old contract makes a replay 503', async () => {
+    // A custom store that reports a taken key as unavailable, as stores did before StoreKeyExistsError.
+    const memory = new MemoryStateStore()
+    const oldContract: StateStore = {
+      save: async (key, record, ttlMs) => {
+        try {
+          await memory.save(key, record, ttlMs)
+        } catch (error) {
+          if (error instanceof StoreKeyExistsError) throw new StoreUnavailableError('key exists')
+          throw error
+        }
+      },
+      take: async (key) => await memory.take(key)
+    }
+    const oldApp = await buildApp({ stateStore: oldContract, providers: { stub: { type: 'oidc', issuer: stub.issuer, clientId: stub.clientId, clientSecret: stub.clientSecret, allowIdTokenSignIn: true } } })
+    try {
+      const idToken = await stub.idToken({ nonce: N_HASH, sub: 'old-contract' })
+      assert.equal((await post(oldApp, 'stub', { id_token: idToken, nonce: 'n' })).status, 201)
+      const replay = await post(oldApp, 'stub', { id_token: idToken, nonce: 'n' })
+      assert.equal(replay.status, 503, 'the replay still fails, as unavailable')
+    } finally {
+      await oldApp.app.close()
     }
   })
 
