@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import {
   createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions, type JWTVerifyResult
 } from 'jose'
@@ -89,6 +90,29 @@ export class IdTokenVerifier {
     }
     return payload
   }
+}
+
+/**
+ * Checks a native app's nonce against the token's claim. With the `sha256` form only the raw nonce
+ * proves anything: the hash is in the token for anyone holding it to read, so it is not accepted.
+ */
+export function checkNativeNonce (claim: unknown, nonce: string | undefined, form: 'raw' | 'sha256'): void {
+  if (nonce === undefined) {
+    if (claim !== undefined) throw invalidIdToken('nonce claim present, but the request sent no nonce')
+    return
+  }
+  if (claim === undefined) throw invalidIdToken('nonce claim missing')
+  const hex = createHash('sha256').update(nonce).digest('hex')
+  const base64url = createHash('sha256').update(nonce).digest('base64url')
+  const matches = form === 'raw' ? claim === nonce : claim === hex || claim === base64url
+  if (matches) return
+  // The other form matching usually means a misconfiguration, so the log names the fix.
+  if (form === 'raw' && (claim === hex || claim === base64url)) throw invalidIdToken('nonce claim is the SHA-256 of the nonce; set idTokenNonceForm: \'sha256\'')
+  if (form === 'sha256' && claim === nonce) {
+    throw invalidIdToken('nonce sent equals the nonce claim, but idTokenNonceForm sha256 expects the claim to be its SHA-256: ' +
+      'hash the nonce in the app, or set idTokenNonceForm: \'raw\'. A POST of the claim read from a stolen token looks the same')
+  }
+  throw invalidIdToken('nonce claim does not match')
 }
 
 /** Builds the 400 of a rejected id_token, with the reason for the log. */

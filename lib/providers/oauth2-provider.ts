@@ -1,10 +1,9 @@
 import type { JWTPayload } from 'jose'
 import { ProviderError } from '../errors.js'
-import { ASYMMETRIC_ALGORITHMS, IdTokenVerifier, invalidIdToken } from '../id-token.js'
+import { ASYMMETRIC_ALGORITHMS, checkNativeNonce, IdTokenVerifier } from '../id-token.js'
 import type { Identity, IssuedProviderTokens } from '../identity.js'
 import { requestJson } from './http.js'
 import { TokenClient } from './token-client.js'
-import { createHash } from 'node:crypto'
 import type {
   AccessTokenCheck, AuthorizationRequest, CodeRedemption, Endpoints, IdTokenPolicy, IdTokenSignIn, IdTokenSubmission, ProfileFetcher, ProfileFields,
   Provider, ProviderRequestOptions, ProviderTokens
@@ -287,29 +286,6 @@ export class OAuth2Provider implements Provider {
       jwksCooldownMs: this.#runtime.jwksCooldownSeconds * 1000
     })
   }
-}
-
-/**
- * Checks a native app's nonce against the token's claim. With the `sha256` form only the raw nonce
- * proves anything: the hash is in the token for anyone holding it to read, so it is not accepted.
- */
-function checkNativeNonce (claim: unknown, nonce: string | undefined, form: 'raw' | 'sha256'): void {
-  if (nonce === undefined) {
-    if (claim !== undefined) throw invalidIdToken('nonce claim present, but the request sent no nonce')
-    return
-  }
-  if (claim === undefined) throw invalidIdToken('nonce claim missing')
-  const hex = createHash('sha256').update(nonce).digest('hex')
-  const base64url = createHash('sha256').update(nonce).digest('base64url')
-  const matches = form === 'raw' ? claim === nonce : claim === hex || claim === base64url
-  if (matches) return
-  // The other form matching means a misconfiguration rather than an attack, so the log names which.
-  if (form === 'raw' && (claim === hex || claim === base64url)) throw invalidIdToken('nonce claim is the SHA-256 of the nonce; set idTokenNonceForm: \'sha256\'')
-  if (form === 'sha256' && claim === nonce) {
-    throw invalidIdToken('nonce sent equals the nonce claim, but idTokenNonceForm sha256 expects the claim to be its SHA-256: ' +
-      'hash the nonce in the app, or set idTokenNonceForm: \'raw\'. A POST of the claim read from a stolen token looks the same')
-  }
-  throw invalidIdToken('nonce claim does not match')
 }
 
 /**
