@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import { ProviderNotFoundError, SignInError, ValidationError } from './errors.js'
+import type { FastifyBaseLogger } from 'fastify'
+import { ProviderNotFoundError, SignInError, StoreUnavailableError, ValidationError } from './errors.js'
 import type { Identity } from './identity.js'
 import { isNativeInput, NativeSignIn } from './native-sign-in.js'
 import type { Provider } from './providers/types.js'
@@ -90,10 +91,17 @@ function digestsEqual (actual: string, expected: string): boolean {
 export class SignInFlow {
   readonly #options: FlowOptions
   readonly #native: NativeSignIn
+  /**
+   * Whether the code flow marks its id_tokens as used. Only an entry with the raw nonce form could
+   * take one again, with its own nonce claim as the nonce: under the sha256 form that would need
+   * the preimage of the claim.
+   */
+  readonly #markCodeFlowIdTokens: boolean
 
   constructor (options: FlowOptions) {
     this.#options = options
     this.#native = new NativeSignIn(options.store, options.clockToleranceSeconds)
+    this.#markCodeFlowIdTokens = [...options.providers.values()].some((provider) => provider.idTokenSignIn && provider.idTokenNonceForm === 'raw')
   }
 
   /** Names the binding cookie of the sign-in with this state, or returns null when the cookie binding is off. */
@@ -165,7 +173,7 @@ export class SignInFlow {
    * an identity. `cookies` are the request's cookies, for the cookie binding. A native app's
    * id_token or access token, without a redirect's fields, takes the place of the code and the state.
    */
-  async complete (providerName: string, input: CompleteInput, cookies: Record<string, string> = {}): Promise<CompletedSignIn> {
+  async complete (providerName: string, input: CompleteInput, cookies: Record<string, string> = {}, log?: FastifyBaseLogger): Promise<CompletedSignIn> {
     const provider = this.provider(providerName)
     if (isNativeInput(input)) return { provider, identity: await this.#native.complete(provider, input) }
     if (input.state === undefined) throw ValidationError.field('state', 'This field is required.', 'STATE_MISSING')
@@ -228,7 +236,16 @@ export class SignInFlow {
       user: input.user
     })
     const idToken = identity.tokens.idToken
-    if (provider.idTokenSignIn && idToken !== null) await this.#native.markCodeFlowIdToken(provider, idToken)
+    if (this.#markCodeFlowIdTokens && idToken !== null) {
+      try {
+        await this.#native.markCodeFlowIdToken(provider, idToken)
+      } catch (error) {
+        // The code is spent, so failing here would lose a good sign-in. Without the mark, a copy of
+        // this id_token stays usable on a raw-nonce entry until it expires.
+        if (!(error instanceof StoreUnavailableError)) throw error
+        log?.warn({ provider: provider.name, reason: error.reason }, 'social sign-in could not mark its id_token as used')
+      }
+    }
     return { provider, identity }
   }
 }

@@ -9,6 +9,13 @@ export const ASYMMETRIC_ALGORITHMS = [
   'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'
 ] as const
 
+// Header `typ` values of id_tokens, lower-cased and without `application/`: JWT (RFC 7519),
+// JOSE (RFC 7515), and id_token+jwt, which some servers use.
+const ID_TOKEN_TYPES = new Set<unknown>(['jwt', 'jose', 'id_token+jwt'])
+// Keycloak's `typ` claim of its access, refresh and offline tokens (org.keycloak.util.TokenUtil).
+// Its id_tokens carry `ID`.
+const OTHER_TOKEN_CLAIM_TYPES = new Set(['bearer', 'refresh', 'offline'])
+
 /** Seconds after its `iat` during which an id_token is accepted, whatever its `exp`. */
 export const MAX_ID_TOKEN_AGE_SECONDS = 3600
 
@@ -65,11 +72,16 @@ export class IdTokenVerifier {
     }
     const payload = result.payload
 
-    // Other JWTs the provider signs, such as RFC 9068 access tokens (at+jwt) or back-channel logout
-    // tokens (logout+jwt, with an events claim), must never pass as id_tokens.
-    const type = result.protectedHeader.typ?.toLowerCase().replace(/^application\//, '')
-    if (type !== undefined && type !== 'jwt') throw invalidIdToken(`token type ${JSON.stringify(type.slice(0, 32))} is not an id_token's`)
+    // Other JWTs the provider signs, such as RFC 9068 access tokens (at+jwt), back-channel logout
+    // tokens (logout+jwt, with an events claim) or Keycloak's access tokens (a Bearer typ claim),
+    // must never pass as id_tokens.
+    const headerType: unknown = result.protectedHeader.typ
+    const type = typeof headerType === 'string' ? headerType.toLowerCase().replace(/^application\//, '') : headerType
+    if (type !== undefined && !ID_TOKEN_TYPES.has(type as string)) throw invalidIdToken(`token type ${JSON.stringify(type)?.slice(0, 40)} is not an id_token's`)
     if (payload.events !== undefined) throw invalidIdToken('token carries an events claim, as logout tokens do')
+    if (typeof payload.typ === 'string' && OTHER_TOKEN_CLAIM_TYPES.has(payload.typ.toLowerCase())) {
+      throw invalidIdToken(`token's typ claim ${JSON.stringify(payload.typ.slice(0, 32))} is not an id_token's`)
+    }
 
     const issuerCheck = this.#options.issuer
     if (typeof issuerCheck === 'function' && (typeof payload.iss !== 'string' || !issuerCheck(payload.iss, payload))) {

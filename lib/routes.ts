@@ -101,7 +101,7 @@ export async function registerRoutes (instance: FastifyInstance, options: RouteO
     summary: 'Complete a social sign-in',
     description: 'Uses up the state, exchanges the code with the provider, verifies the identity and returns a token for the app\'s user. ' +
       'A native app sends the id_token or access token from the provider\'s SDK instead of code and state. ' +
-      'The fields may also come in the query string.',
+      'A redirect\'s fields may also come as a form or in the query string; a native app\'s tokens only in a JSON body.',
     params,
     body: CompleteBody,
     response: { 201: describedResponse(tokenResponseSchema(options.tokenStrategy), 'Signed in.'), ...ERROR_RESPONSES }
@@ -156,7 +156,7 @@ export async function registerRoutes (instance: FastifyInstance, options: RouteO
       if (usedCookie !== null && options.bindingCookie !== null && cookies[usedCookie] !== undefined) {
         reply.header('set-cookie', serializeCookie(usedCookie, '', 0, options.bindingCookie.secure))
       }
-      const { identity } = await flow.complete(request.params.provider, request.body, cookies)
+      const { identity } = await flow.complete(request.params.provider, request.body, cookies, request.log)
       const user = await resolveUser(identity, request)
       if (user === null || user === undefined || user === false) {
         throw new SignInError('USER_REJECTED', 'This account is not allowed to sign in.')

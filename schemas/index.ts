@@ -54,7 +54,8 @@ export const AuthorizationResponse = Type.Object({
 
 /**
  * POST input, from the JSON or form body merged over the query string: `code` and `state` from the
- * provider's redirect, or a native app's `id_token` (with its `nonce`), or its `access_token`.
+ * provider's redirect, or a native app's `id_token` (with its `nonce`) or `access_token`, which
+ * only a JSON body may carry.
  * Other parameters that a front end forwards from the provider's redirect (`scope`, `authuser`,
  * `prompt`, …) are ignored.
  */
@@ -80,8 +81,8 @@ export const CompleteBody = Type.Object({
   id_token: Type.Optional(Type.String({
     maxLength: 8192,
     pattern: '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$',
-    description: 'Native sign-in: the id_token that the app got from the provider\'s SDK, in place of `code` and `state`. ' +
-      'Only for providers with `allowIdTokenSignIn`.'
+    description: 'Native sign-in: the id_token that the app got from the provider\'s SDK, in place of `code` and `state`, in a JSON body. ' +
+      'Only for providers with `allowIdTokenSignIn`; ignored beside `code`, `state` or `error`.'
   })),
   nonce: Type.Optional(Type.String({
     minLength: 1,
@@ -93,8 +94,8 @@ export const CompleteBody = Type.Object({
     minLength: 1,
     maxLength: 4096,
     pattern: VSCHAR,
-    description: 'Native sign-in: a provider access token from the app\'s SDK, in place of `code` and `state`. ' +
-      'Only for providers with `allowAccessTokenSignIn` (Facebook).'
+    description: 'Native sign-in: a provider access token from the app\'s SDK, in place of `code` and `state`, in a JSON body. ' +
+      'Only for providers with `allowAccessTokenSignIn` (Facebook); ignored beside `code`, `state` or `error`.'
   }))
 }, {
   $id: 'SocialAuthCompleteBody',

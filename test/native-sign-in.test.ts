@@ -464,20 +464,36 @@ describe('id_token sign-in claim checks', () => {
     assert.equal(JSON.stringify(testApp.logs).includes(idToken.split('.')[2] as string), false, 'the id_token never reaches the log')
   })
 
+  it('GET logs no query string', async () => {
+    const idToken = await stub.idToken({ nonce: N_HASH, sub: 'get-log' })
+    const response = await testApp.app.inject({ method: 'GET', url: '/o/stub/', query: { redirect_uri: REDIRECT_URI, id_token: idToken } })
+    assert.equal(response.statusCode, 200, response.body)
+    const incoming = testApp.logs.findLast((line) => line.msg === 'incoming request') as { req?: { url?: string } } | undefined
+    assert.equal(incoming?.req?.url, '/o/stub/?[redacted]')
+    assert.equal(JSON.stringify(testApp.logs).includes(idToken.split('.')[2] as string), false, 'the id_token never reaches the log')
+  })
+
   it('redirect with an id_token stays a code flow', async () => {
-    // Apple's form post carries code, state, id_token and user together.
+    // Apple's form post carries code, state, id_token and user together. The code exchange's token
+    // signs in, never the posted one.
+    const store = testApp.app.socialAuth.stateStore as MemoryStateStore
+    const sizeBefore = store.size
     const begin = await testApp.begin('stub')
     const url = new URL(begin.json().authorization_url)
-    const codeFlowToken = await stub.idToken({ sub: 'form-post-user', nonce: url.searchParams.get('nonce') ?? '' })
+    const codeFlowToken = await stub.idToken({ sub: 'exchanged-user', nonce: url.searchParams.get('nonce') ?? '' })
+    const postedToken = await stub.idToken({ sub: 'posted-user', nonce: N_HASH })
     stub.tokenHandler = () => ({ access_token: 'stub-access', token_type: 'Bearer', id_token: codeFlowToken })
-    stub.userinfoHandler = () => ({ sub: 'form-post-user' })
+    stub.userinfoHandler = () => ({ sub: 'exchanged-user' })
     const response = await testApp.app.inject({
       method: 'POST',
       url: '/o/stub/',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams({ code: 'stub-code', state: url.searchParams.get('state') ?? '', id_token: codeFlowToken, user: '{}' }).toString()
+      payload: new URLSearchParams({ code: 'stub-code', state: url.searchParams.get('state') ?? '', id_token: postedToken, nonce: 'n', user: '{}' }).toString()
     })
     assert.equal(response.statusCode, 201, response.body)
+    assert.equal(response.json().user.id, 'stub:exchanged-user')
+    // Every entry here uses the sha256 nonce form, which no code-flow token can pass, so none is marked.
+    assert.equal(store.size, sizeBefore, 'no mark for the code flow\'s id_token')
   })
 
   it('code flow id_token cannot sign in again', async () => {
@@ -494,12 +510,42 @@ describe('id_token sign-in claim checks', () => {
     assert.deepEqual(replay.body, REPLAYED)
   })
 
+  it('failed code-flow mark still signs in', async () => {
+    const memory = new MemoryStateStore()
+    const failingMarks: StateStore = {
+      save: async (key, record, ttlMs) => {
+        if (key.startsWith('id_token:')) throw new StoreUnavailableError('store down for marks')
+        await memory.save(key, record, ttlMs)
+      },
+      take: async (key) => await memory.take(key)
+    }
+    const provider = { type: 'oidc' as const, issuer: stub.issuer, clientId: stub.clientId, clientSecret: stub.clientSecret, allowIdTokenSignIn: true, idTokenNonceForm: 'raw' as const }
+    const markApp = await buildApp({ stateStore: failingMarks, providers: { stub: provider } })
+    try {
+      const begin = await markApp.begin('stub')
+      const url = new URL(begin.json().authorization_url)
+      const codeFlowToken = await stub.idToken({ sub: 'mark-failed', nonce: url.searchParams.get('nonce') ?? '' })
+      stub.tokenHandler = () => ({ access_token: 'stub-access', token_type: 'Bearer', id_token: codeFlowToken })
+      stub.userinfoHandler = () => ({ sub: 'mark-failed' })
+      const result = await post(markApp, 'stub', { code: 'stub-code', state: url.searchParams.get('state') })
+      assert.equal(result.status, 201, JSON.stringify(result.body))
+      const warning = markApp.logs.find((line) => line.msg === 'social sign-in could not mark its id_token as used')
+      assert.equal(warning?.level, 40)
+      assert.equal(warning?.reason, 'store down for marks')
+    } finally {
+      await markApp.app.close()
+    }
+  })
+
   it('rejects JWTs that are not id_tokens', async () => {
     const cases: Array<[string, Record<string, unknown>, { typ?: string }, RegExp]> = [
       ['RFC 9068 access token', {}, { typ: 'at+jwt' }, /token type "at\+jwt"/],
       ['RFC 9068 access token, media type form', {}, { typ: 'application/at+jwt' }, /token type "at\+jwt"/],
       ['logout token', { events: { 'http://schemas.openid.net/event/backchannel-logout': {} } }, { typ: 'logout+jwt' }, /token type "logout\+jwt"/],
-      ['events claim without typ', { events: {} }, {}, /events claim/]
+      ['events claim without typ', { events: {} }, {}, /events claim/],
+      ['Keycloak access token', { typ: 'Bearer' }, { typ: 'JWT' }, /typ claim "Bearer"/],
+      ['typ that is not a string', {}, { typ: 7 as unknown as string }, /token type 7/],
+      ['unknown typ', {}, { typ: 'secevent+jwt' }, /token type "secevent\+jwt"/]
     ]
     for (const [name, claims, header, reason] of cases) {
       const idToken = await stub.idToken({ nonce: N_HASH, sub: `typ-${name}`, ...claims }, header)
@@ -507,8 +553,10 @@ describe('id_token sign-in claim checks', () => {
       assert.equal(result.status, 400, name)
       assert.match(result.reason, reason, name)
     }
-    const typed = await stub.idToken({ nonce: N_HASH, sub: 'typ-jwt' }, { typ: 'JWT' })
-    assert.equal((await post(testApp, 'stub', { id_token: typed, nonce: 'n' })).status, 201, 'typ JWT is an id_token')
+    for (const typ of ['JWT', 'application/jwt', 'JOSE', 'id_token+jwt']) {
+      const typed = await stub.idToken({ nonce: N_HASH, sub: `typ-${typ}`, typ: 'ID' }, { typ })
+      assert.equal((await post(testApp, 'stub', { id_token: typed, nonce: 'n' })).status, 201, `typ ${typ} is an id_token's`)
+    }
   })
 
   it('header without kid tries each matching key', async () => {
@@ -697,10 +745,13 @@ describe('access_token sign-in with Facebook', () => {
   })
 
   it('accepts a token that never expires', async () => {
-    debugToken({ expires_at: 0 })
-    const result = await post(testApp, 'facebook', { access_token: 'EAAGlong-lived' })
-    assert.equal(result.status, 201, JSON.stringify(result.body))
-    assert.equal(identities[0]?.tokens.expiresAt, null)
+    for (const expiresAt of [0, undefined]) {
+      identities.length = 0
+      debugToken({ expires_at: expiresAt })
+      const result = await post(testApp, 'facebook', { access_token: 'EAAGlong-lived' })
+      assert.equal(result.status, 201, `${String(expiresAt)}: ${JSON.stringify(result.body)}`)
+      assert.equal(identities[0]?.tokens.expiresAt, null, String(expiresAt))
+    }
   })
 
   const refusals: Array<[string, () => void, RegExp]> = [
@@ -727,8 +778,8 @@ describe('access_token sign-in with Facebook', () => {
     ['debug_token fails', () => emulator.route('GET /debug_token', (_request, reply) => reply.code(500).send({})), /debug_token endpoint returned HTTP 500/],
     ['debug_token has no data', () => emulator.route('GET /debug_token', () => ({ ok: true })), /no data object/],
     ['debug_token has no user', () => debugToken({ user_id: undefined }), /no user_id/],
-    ['expires_at is a string', () => debugToken({ expires_at: 'never' }), /no usable expires_at/],
-    ['expires_at is negative', () => debugToken({ expires_at: -1 }), /no usable expires_at/],
+    ['expires_at is a string', () => debugToken({ expires_at: 'never' }), /expires_at that is not a non-negative number/],
+    ['expires_at is negative', () => debugToken({ expires_at: -1 }), /expires_at that is not a non-negative number/],
     ['/me names another user', () => emulator.route('GET /me', () => ({ id: '1' })), /another user than debug_token/]
   ]
   for (const [name, arrange, reason] of providerFaults) {

@@ -78,6 +78,7 @@ export class OAuth2Provider implements Provider {
   readonly allowLoginHint: boolean
   readonly idTokenSignIn: boolean
   readonly idTokenNonceRequired: boolean
+  readonly idTokenNonceForm: 'raw' | 'sha256'
   readonly accessTokenSignIn: boolean
   readonly #spec: ProviderSpec
   readonly #runtime: ProviderRuntime
@@ -99,6 +100,7 @@ export class OAuth2Provider implements Provider {
     this.allowLoginHint = spec.allowLoginHint
     this.idTokenSignIn = spec.idTokenSignInPolicy !== null
     this.idTokenNonceRequired = spec.idTokenSignInPolicy?.requireNonce ?? true
+    this.idTokenNonceForm = spec.idTokenSignInPolicy?.nonceForm ?? 'sha256'
     this.accessTokenSignIn = spec.accessTokenCheck !== null
   }
 

@@ -64,6 +64,8 @@ export interface Provider {
   readonly idTokenSignIn: boolean
   /** Whether that id_token must carry a nonce that the POST proves with the raw value. */
   readonly idTokenNonceRequired: boolean
+  /** Whether the token's nonce is the SHA-256 of the raw nonce that POST sends, or that raw nonce itself. */
+  readonly idTokenNonceForm: 'raw' | 'sha256'
   /** Whether POST may carry a provider access token, which the provider then confirms was issued to this app. */
   readonly accessTokenSignIn: boolean
   /** Resolves endpoints (OpenID discovery, for one) once, retrying after a failure. */

@@ -21,6 +21,8 @@ interface Entry {
 export class MemoryStateStore implements StateStore {
   readonly maxEntries: number
   readonly #entries = new Map<string, Entry>()
+  // No entry expires before this time, so a full store needs no sweep until then.
+  #soonestExpiry = Number.POSITIVE_INFINITY
 
   constructor (options: MemoryStateStoreOptions = {}) {
     const maxEntries = options.maxEntries ?? 10_000
@@ -37,10 +39,10 @@ export class MemoryStateStore implements StateStore {
   async save (key: string, record: StateRecord, ttlMs: number): Promise<void> {
     const now = Date.now()
     if (this.#entries.size >= this.maxEntries) {
-      const nextExpiry = this.#evictExpired(now)
+      if (now >= this.#soonestExpiry) this.#evictExpired(now)
       if (this.#entries.size >= this.maxEntries) {
         throw new StoreUnavailableError(`MemoryStateStore is full (${this.maxEntries} pending states)`, {
-          retryAfterSeconds: Math.max(1, Math.ceil((nextExpiry - now) / 1000))
+          retryAfterSeconds: Math.max(1, Math.ceil((this.#soonestExpiry - now) / 1000))
         })
       }
     }
@@ -51,6 +53,7 @@ export class MemoryStateStore implements StateStore {
     // Deleting first moves a replaced expired key to the end of the map's order.
     this.#entries.delete(key)
     this.#entries.set(key, { record, expiresAt: now + ttlMs })
+    this.#soonestExpiry = Math.min(this.#soonestExpiry, now + ttlMs)
   }
 
   async take (key: string): Promise<StateRecord | null> {
@@ -61,16 +64,16 @@ export class MemoryStateStore implements StateStore {
   }
 
   /**
-   * Drops every expired entry and returns when the next live one expires. It scans the whole map,
-   * because entries differ in lifetime: states live `stateTtlSeconds`, used id_tokens up to an hour.
-   * That costs one pass over `maxEntries` per save, and only while the store is full.
+   * Drops every expired entry and records when the next live one expires. It scans the whole map,
+   * because entries differ in lifetime: states live `stateTtlSeconds`, used id_tokens up to about
+   * an hour. A full store runs it at most once per expiry time, not on every save.
    */
-  #evictExpired (now: number): number {
-    let nextExpiry = Number.POSITIVE_INFINITY
+  #evictExpired (now: number): void {
+    let soonest = Number.POSITIVE_INFINITY
     for (const [key, entry] of this.#entries) {
       if (entry.expiresAt <= now) this.#entries.delete(key)
-      else nextExpiry = Math.min(nextExpiry, entry.expiresAt)
+      else soonest = Math.min(soonest, entry.expiresAt)
     }
-    return nextExpiry
+    this.#soonestExpiry = soonest
   }
 }

@@ -85,11 +85,12 @@ async function checkFacebookAccessToken (context: AccessTokenContext): Promise<A
     throw invalidAccessToken('token was issued to another app')
   }
   if (data.type !== 'USER') throw invalidAccessToken(`token type is ${String(data.type).slice(0, 16)}, not USER`)
-  if (typeof data.expires_at !== 'number' || !Number.isFinite(data.expires_at) || data.expires_at < 0) {
-    throw new ProviderError('PROVIDER_BAD_RESPONSE', 'debug_token returned no usable expires_at')
+  const expiry = data.expires_at
+  if (expiry !== undefined && (typeof expiry !== 'number' || !Number.isFinite(expiry) || expiry < 0)) {
+    throw new ProviderError('PROVIDER_BAD_RESPONSE', 'debug_token returned an expires_at that is not a non-negative number')
   }
-  // Facebook sets expires_at to 0 for tokens that do not expire.
-  const expiresAt = data.expires_at > 0 ? new Date(data.expires_at * 1000) : null
+  // Facebook sets expires_at to 0 for tokens that do not expire, and a missing one tells nothing more.
+  const expiresAt = expiry === undefined || expiry === 0 ? null : new Date(expiry * 1000)
   if (expiresAt !== null && expiresAt.getTime() <= Date.now()) throw invalidAccessToken('token expired')
   const userId = typeof data.user_id === 'string' || typeof data.user_id === 'number' ? String(data.user_id) : ''
   if (userId === '') throw new ProviderError('PROVIDER_BAD_RESPONSE', 'debug_token returned no user_id')
