@@ -243,7 +243,7 @@ export class SignInFlow {
         // The code is spent, so failing here would lose a good sign-in. Without the mark, a copy of
         // this id_token stays usable on a raw-nonce entry until it expires.
         if (!(error instanceof StoreUnavailableError)) throw error
-        log?.warn({ provider: provider.name, reason: error.reason }, 'social sign-in could not mark its id_token as used')
+        log?.error({ provider: provider.name, reason: error.reason }, 'social sign-in could not mark its id_token as used')
       }
     }
     return { provider, identity }

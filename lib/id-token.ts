@@ -12,9 +12,11 @@ export const ASYMMETRIC_ALGORITHMS = [
 // Header `typ` values of id_tokens, lower-cased and without `application/`: JWT (RFC 7519),
 // JOSE (RFC 7515), and id_token+jwt, which some servers use.
 const ID_TOKEN_TYPES = new Set<unknown>(['jwt', 'jose', 'id_token+jwt'])
-// Keycloak's `typ` claim of its access, refresh and offline tokens (org.keycloak.util.TokenUtil).
-// Its id_tokens carry `ID`.
-const OTHER_TOKEN_CLAIM_TYPES = new Set(['bearer', 'refresh', 'offline'])
+// Keycloak types each of its tokens with a `typ` claim (org.keycloak.util.TokenUtil): `ID` for
+// id_tokens, `Bearer`, `Refresh`, `Offline` and others for the rest. A token without the claim passes.
+const ID_TOKEN_CLAIM_TYPE = 'id'
+// Candidate keys tried for a header without `kid`, which bounds the work a forged token can cause.
+const MAX_KEY_CANDIDATES = 10
 
 /** Seconds after its `iat` during which an id_token is accepted, whatever its `exp`. */
 export const MAX_ID_TOKEN_AGE_SECONDS = 3600
@@ -73,14 +75,14 @@ export class IdTokenVerifier {
     const payload = result.payload
 
     // Other JWTs the provider signs, such as RFC 9068 access tokens (at+jwt), back-channel logout
-    // tokens (logout+jwt, with an events claim) or Keycloak's access tokens (a Bearer typ claim),
+    // tokens (logout+jwt, with an events claim) or Keycloak's other tokens (a typ claim other than ID),
     // must never pass as id_tokens.
     const headerType: unknown = result.protectedHeader.typ
-    const type = typeof headerType === 'string' ? headerType.toLowerCase().replace(/^application\//, '') : headerType
+    const type = typeof headerType === 'string' ? lowerCaseAscii(headerType).replace(/^application\//, '') : headerType
     if (type !== undefined && !ID_TOKEN_TYPES.has(type as string)) throw invalidIdToken(`token type ${JSON.stringify(type)?.slice(0, 40)} is not an id_token's`)
     if (payload.events !== undefined) throw invalidIdToken('token carries an events claim, as logout tokens do')
-    if (typeof payload.typ === 'string' && OTHER_TOKEN_CLAIM_TYPES.has(payload.typ.toLowerCase())) {
-      throw invalidIdToken(`token's typ claim ${JSON.stringify(payload.typ.slice(0, 32))} is not an id_token's`)
+    if (payload.typ !== undefined && (typeof payload.typ !== 'string' || lowerCaseAscii(payload.typ) !== ID_TOKEN_CLAIM_TYPE)) {
+      throw invalidIdToken(`token's typ claim ${JSON.stringify(payload.typ)?.slice(0, 40)} is not an id_token's`)
     }
 
     const issuerCheck = this.#options.issuer
@@ -127,6 +129,11 @@ export function checkNativeNonce (claim: unknown, nonce: string | undefined, for
   throw invalidIdToken('nonce claim does not match')
 }
 
+/** Lower-cases ASCII letters only, so that no other character (the Kelvin sign, say) folds into one. */
+function lowerCaseAscii (value: string): string {
+  return value.replace(/[A-Z]/g, (letter) => letter.toLowerCase())
+}
+
 /** Builds the 400 of a rejected id_token, with the reason for the log. */
 export function invalidIdToken (reason: string, cause?: unknown): SignInError {
   return new SignInError('ID_TOKEN_INVALID', 'The identity token from the provider is invalid. Sign in again.', { cause, reason })
@@ -142,11 +149,15 @@ async function verifyWithAnyKey (idToken: string, keys: JWTVerifyGetKey, options
     return await jwtVerify(idToken, keys, options)
   } catch (error) {
     if (!(error instanceof joseErrors.JWKSMultipleMatchingKeys)) throw error
+    let tried = 0
     for await (const key of error) {
+      if (++tried > MAX_KEY_CANDIDATES) break
       try {
         return await jwtVerify(idToken, key, options)
       } catch (inner) {
-        if (!(inner instanceof joseErrors.JWSSignatureVerificationFailed)) throw inner
+        // A key that cannot verify this algorithm (too short, another curve) is skipped like a wrong one.
+        const unusableKey = inner instanceof TypeError || inner instanceof joseErrors.JOSENotSupported
+        if (!(inner instanceof joseErrors.JWSSignatureVerificationFailed) && !unusableKey) throw inner
       }
     }
     throw new joseErrors.JWSSignatureVerificationFailed('no key of the key set that matches the header verifies the signature')

@@ -18,8 +18,8 @@ export interface NativeInput {
   error?: string
 }
 
-/** The native fields that carry a provider token, which only a JSON body may carry. */
-export const NATIVE_TOKEN_FIELDS = ['id_token', 'access_token'] as const
+/** Fields of a native app's sign-in, which only a JSON body may carry, so no token or nonce lands in a logged URL. */
+export const NATIVE_FIELDS = ['id_token', 'access_token', 'nonce', 'user'] as const
 
 /**
  * True for a native app's sign-in: an id_token or access token and none of a redirect's fields.

@@ -7,7 +7,7 @@ import { handleError } from './error-handler.js'
 import { SignInError, ValidationError } from './errors.js'
 import type { SignInFlow } from './flow.js'
 import type { Identity } from './identity.js'
-import { isNativeInput, NATIVE_TOKEN_FIELDS } from './native-sign-in.js'
+import { isNativeInput, NATIVE_FIELDS } from './native-sign-in.js'
 import type { AppUser, IssueToken, TokenStrategy } from './tokens.js'
 import { createValidator } from './validation.js'
 
@@ -186,14 +186,14 @@ export function serializeRequestWithoutQuery (request: FastifyRequest): Record<s
 }
 
 /**
- * Rejects a native app's token outside a JSON body. A cross-site form cannot send JSON without a
+ * Rejects a native app's token, nonce or user field outside a JSON body. A cross-site form cannot send JSON without a
  * CORS preflight, so another site cannot sign a visitor in with the attacker's token, and tokens
  * stay out of the URLs that proxies log.
  */
 function requireJsonBody (request: FastifyRequest): void {
   const query = request.query as Record<string, unknown>
   const isJson = /^application\/json\s*(;|$)/i.test(request.headers['content-type'] ?? '')
-  for (const field of NATIVE_TOKEN_FIELDS) {
+  for (const field of NATIVE_FIELDS) {
     if ((request.body as Record<string, unknown>)[field] === undefined) continue
     if (!isJson || query[field] !== undefined) {
       throw ValidationError.field(field, 'Send this field in a JSON body, with Content-Type: application/json.', 'NATIVE_TOKEN_NOT_IN_JSON')

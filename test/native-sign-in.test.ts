@@ -459,6 +459,9 @@ describe('id_token sign-in claim checks', () => {
     assert.deepEqual(query.json(), expected, 'query string')
     const queryUnderJson = await testApp.app.inject({ method: 'POST', url: '/o/stub/', query: { id_token: idToken }, payload: { nonce: 'n' } })
     assert.equal(queryUnderJson.statusCode, 400, 'query string under a JSON body')
+    const nonceInQuery = await testApp.app.inject({ method: 'POST', url: '/o/stub/', query: { nonce: 'n' }, payload: { id_token: idToken } })
+    assert.equal(nonceInQuery.statusCode, 400, 'nonce in the query string')
+    assert.deepEqual(nonceInQuery.json(), { nonce: ['Send this field in a JSON body, with Content-Type: application/json.'] })
     // None of these used the token up, so the app can still sign in with it.
     assert.equal((await post(testApp, 'stub', { id_token: idToken, nonce: 'n' })).status, 201)
     assert.equal(JSON.stringify(testApp.logs).includes(idToken.split('.')[2] as string), false, 'the id_token never reaches the log')
@@ -530,7 +533,7 @@ describe('id_token sign-in claim checks', () => {
       const result = await post(markApp, 'stub', { code: 'stub-code', state: url.searchParams.get('state') })
       assert.equal(result.status, 201, JSON.stringify(result.body))
       const warning = markApp.logs.find((line) => line.msg === 'social sign-in could not mark its id_token as used')
-      assert.equal(warning?.level, 40)
+      assert.equal(warning?.level, 50)
       assert.equal(warning?.reason, 'store down for marks')
     } finally {
       await markApp.app.close()
@@ -544,6 +547,9 @@ describe('id_token sign-in claim checks', () => {
       ['logout token', { events: { 'http://schemas.openid.net/event/backchannel-logout': {} } }, { typ: 'logout+jwt' }, /token type "logout\+jwt"/],
       ['events claim without typ', { events: {} }, {}, /events claim/],
       ['Keycloak access token', { typ: 'Bearer' }, { typ: 'JWT' }, /typ claim "Bearer"/],
+      ['Keycloak DPoP token', { typ: 'DPoP' }, { typ: 'JWT' }, /typ claim "DPoP"/],
+      ['typ claim that is not a string', { typ: ['ID'] }, {}, /typ claim \["ID"\]/],
+      ['typ with a Kelvin sign', {}, { typ: 'id_to\u212Aen+jwt' }, /token type/],
       ['typ that is not a string', {}, { typ: 7 as unknown as string }, /token type 7/],
       ['unknown typ', {}, { typ: 'secevent+jwt' }, /token type "secevent\+jwt"/]
     ]
@@ -560,9 +566,12 @@ describe('id_token sign-in claim checks', () => {
   })
 
   it('header without kid tries each matching key', async () => {
-    // Another RSA key in front of the signing one, as providers publish during a rotation.
+    // Another RSA key in front of the signing one, as providers publish during a rotation, and a
+    // 1024-bit one, which jose refuses for RS256, in front of both.
     const { publicKey } = await generateKeyPair('RS256', { extractable: true })
+    const short = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey
     stub.publishedKeys.unshift({ ...(await exportJWK(publicKey)), kid: 'stub-key-0', alg: 'RS256', use: 'sig' })
+    stub.publishedKeys.unshift({ ...(await exportJWK(short)), kid: 'stub-key-short', alg: 'RS256', use: 'sig' })
     const freshApp = await buildApp({ providers: { stub: { type: 'oidc', issuer: stub.issuer, clientId: stub.clientId, clientSecret: stub.clientSecret, allowIdTokenSignIn: true } } })
     try {
       const idToken = await stub.idToken({ nonce: N_HASH, sub: 'no-kid' }, { kid: null })
@@ -573,7 +582,7 @@ describe('id_token sign-in claim checks', () => {
       assert.equal(rejected.status, 400)
       assert.match(rejected.reason, /ERR_JWS_SIGNATURE_VERIFICATION_FAILED/)
     } finally {
-      stub.publishedKeys.shift()
+      stub.publishedKeys.splice(0, 2)
       await freshApp.app.close()
     }
   })

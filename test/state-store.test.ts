@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { Redis } from 'ioredis'
 import { MemoryStateStore, RedisStateStore, StoreKeyExistsError, StoreUnavailableError, type StateRecord } from '../lib/index.js'
+import { ExpiryHeap } from '../lib/state/expiry-heap.js'
 import { buildApp } from './support/app.js'
 import { startOidcServer, type OidcServer } from '../examples/demo/local-provider.js'
 import { connectRedis, deleteKeys, freePort, RedisProcess, testKeyPrefix } from './support/redis.js'
@@ -151,6 +152,39 @@ describe('MemoryStateStore', () => {
     })
   })
 
+  it('Retry-After skips taken entries', async () => {
+    const store = new MemoryStateStore({ maxEntries: 2 })
+    await store.save('short', record, 2_000)
+    await store.save('long-1', record, 600_000)
+    await store.take('short')
+    await store.save('long-2', record, 600_000)
+    await assert.rejects(store.save('next', record, 60_000), (error: StoreUnavailableError) => {
+      assert.ok(error instanceof StoreUnavailableError)
+      assert.ok(error.retryAfterSeconds >= 599, `Retry-After ${error.retryAfterSeconds}, though the short entry is gone`)
+      return true
+    })
+  })
+
+  it('invalid TTL is rejected', async () => {
+    const store = new MemoryStateStore()
+    for (const ttlMs of [Number.NaN, 0, -1, Number.POSITIVE_INFINITY]) {
+      await assert.rejects(store.save(`ttl-${String(ttlMs)}`, record, ttlMs), TypeError, String(ttlMs))
+    }
+    assert.equal(store.size, 0)
+  })
+
+  it('many saves and takes keep it working', async () => {
+    // Taken keys leave stale expiry items behind, which the store compacts.
+    const store = new MemoryStateStore({ maxEntries: 10 })
+    for (let round = 0; round < 5_000; round++) {
+      await store.save(`key-${round}`, record, 60_000)
+      assert.deepEqual(await store.take(`key-${round}`), record)
+    }
+    assert.equal(store.size, 0)
+    for (let index = 0; index < 10; index++) await store.save(`fill-${index}`, record, 60_000)
+    await assert.rejects(store.save('over', record, 60_000), StoreUnavailableError)
+  })
+
   it('expired key can be saved again', async () => {
     const store = new MemoryStateStore()
     await store.save('again', record, 20)
@@ -162,6 +196,26 @@ describe('MemoryStateStore', () => {
   it('invalid maxEntries is rejected', () => {
     assert.throws(() => new MemoryStateStore({ maxEntries: 0 }), /maxEntries/)
     assert.throws(() => new MemoryStateStore({ maxEntries: 1.5 }), /maxEntries/)
+  })
+})
+
+describe('ExpiryHeap', () => {
+  it('pops in expiry order', () => {
+    const heap = new ExpiryHeap()
+    const times = Array.from({ length: 1_000 }, (_, index) => (index * 7919) % 1_009)
+    for (const [index, expiresAt] of times.entries()) heap.push({ key: `k${index}`, expiresAt })
+    assert.equal(heap.size, 1_000)
+    const popped: number[] = []
+    for (let item = heap.pop(); item !== undefined; item = heap.pop()) popped.push(item.expiresAt)
+    assert.deepEqual(popped, [...times].sort((a, b) => a - b))
+    assert.equal(heap.peek(), undefined)
+  })
+
+  it('rebuild keeps the order', () => {
+    const heap = new ExpiryHeap()
+    heap.push({ key: 'stale', expiresAt: 1 })
+    heap.rebuild([{ key: 'b', expiresAt: 30 }, { key: 'a', expiresAt: 10 }, { key: 'c', expiresAt: 20 }])
+    assert.deepEqual([heap.pop()?.key, heap.pop()?.key, heap.pop()?.key, heap.pop()], ['a', 'c', 'b', undefined])
   })
 })
 

@@ -1,10 +1,11 @@
 import { StoreKeyExistsError, StoreUnavailableError } from '../errors.js'
+import { ExpiryHeap } from './expiry-heap.js'
 import type { StateRecord, StateStore } from './store.js'
 
 export interface MemoryStateStoreOptions {
   /**
-   * Maximum number of pending states. When full, new sign-ins get 503 until states expire, so
-   * rate-limit GET per client. Default 10,000.
+   * Maximum number of entries: pending states and used id_tokens. When full, new sign-ins get 503
+   * until entries expire, so rate-limit GET per client. Default 10,000.
    */
   maxEntries?: number
 }
@@ -21,8 +22,9 @@ interface Entry {
 export class MemoryStateStore implements StateStore {
   readonly maxEntries: number
   readonly #entries = new Map<string, Entry>()
-  // No entry expires before this time, so a full store needs no sweep until then.
-  #soonestExpiry = Number.POSITIVE_INFINITY
+  // Expiry times of the entries, soonest first. `take` leaves its key's item behind, and such stale
+  // items are skipped when they come up.
+  readonly #expiries = new ExpiryHeap()
 
   constructor (options: MemoryStateStoreOptions = {}) {
     const maxEntries = options.maxEntries ?? 10_000
@@ -37,23 +39,23 @@ export class MemoryStateStore implements StateStore {
   }
 
   async save (key: string, record: StateRecord, ttlMs: number): Promise<void> {
+    if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new TypeError(`ttlMs must be a positive number, got ${String(ttlMs)}`)
     const now = Date.now()
+    this.#evictExpired(now)
     if (this.#entries.size >= this.maxEntries) {
-      if (now >= this.#soonestExpiry) this.#evictExpired(now)
-      if (this.#entries.size >= this.maxEntries) {
-        throw new StoreUnavailableError(`MemoryStateStore is full (${this.maxEntries} pending states)`, {
-          retryAfterSeconds: Math.max(1, Math.ceil((this.#soonestExpiry - now) / 1000))
-        })
-      }
+      throw new StoreUnavailableError(`MemoryStateStore is full (${this.maxEntries} entries)`, {
+        retryAfterSeconds: Math.max(1, Math.ceil((this.#nextExpiry() - now) / 1000))
+      })
     }
-    const existing = this.#entries.get(key)
-    if (existing !== undefined && existing.expiresAt > now) {
-      throw new StoreKeyExistsError('key exists in MemoryStateStore')
+    if (this.#entries.has(key)) throw new StoreKeyExistsError('key exists in MemoryStateStore')
+
+    const expiresAt = now + ttlMs
+    this.#entries.set(key, { record, expiresAt })
+    this.#expiries.push({ key, expiresAt })
+    // Stale items from taken keys would otherwise pile up while sign-ins complete faster than they expire.
+    if (this.#expiries.size > 2 * this.#entries.size + 1024) {
+      this.#expiries.rebuild([...this.#entries].map(([entryKey, entry]) => ({ key: entryKey, expiresAt: entry.expiresAt })))
     }
-    // Deleting first moves a replaced expired key to the end of the map's order.
-    this.#entries.delete(key)
-    this.#entries.set(key, { record, expiresAt: now + ttlMs })
-    this.#soonestExpiry = Math.min(this.#soonestExpiry, now + ttlMs)
   }
 
   async take (key: string): Promise<StateRecord | null> {
@@ -63,17 +65,20 @@ export class MemoryStateStore implements StateStore {
     return entry.expiresAt > Date.now() ? entry.record : null
   }
 
-  /**
-   * Drops every expired entry and records when the next live one expires. It scans the whole map,
-   * because entries differ in lifetime: states live `stateTtlSeconds`, used id_tokens up to about
-   * an hour. A full store runs it at most once per expiry time, not on every save.
-   */
+  /** Drops the expired entries, soonest first, at O(log n) each. */
   #evictExpired (now: number): void {
-    let soonest = Number.POSITIVE_INFINITY
-    for (const [key, entry] of this.#entries) {
-      if (entry.expiresAt <= now) this.#entries.delete(key)
-      else soonest = Math.min(soonest, entry.expiresAt)
+    for (let next = this.#expiries.peek(); next !== undefined && next.expiresAt <= now; next = this.#expiries.peek()) {
+      this.#expiries.pop()
+      if (this.#entries.get(next.key)?.expiresAt === next.expiresAt) this.#entries.delete(next.key)
     }
-    this.#soonestExpiry = soonest
+  }
+
+  /** Returns when the next live entry expires, dropping stale items on the way. */
+  #nextExpiry (): number {
+    for (let next = this.#expiries.peek(); next !== undefined; next = this.#expiries.peek()) {
+      if (this.#entries.get(next.key)?.expiresAt === next.expiresAt) return next.expiresAt
+      this.#expiries.pop()
+    }
+    return Date.now()
   }
 }
