@@ -13,8 +13,9 @@ export const ASYMMETRIC_ALGORITHMS = [
 // JOSE (RFC 7515), and id_token+jwt, which some servers use.
 const ID_TOKEN_TYPES = new Set<unknown>(['jwt', 'jose', 'id_token+jwt'])
 // Keycloak types each of its tokens with a `typ` claim (org.keycloak.util.TokenUtil): `ID` for
-// id_tokens, `Bearer`, `Refresh`, `Offline` and others for the rest. A token without the claim passes.
-const ID_TOKEN_CLAIM_TYPE = 'id'
+// id_tokens, `Bearer`, `Refresh`, `Offline` and others for the rest. Some providers send `id_token`.
+// A token without the claim passes.
+const ID_TOKEN_CLAIM_TYPES = new Set(['id', 'id_token'])
 // Candidate keys tried for a header without `kid`, which bounds the work a forged token can cause.
 const MAX_KEY_CANDIDATES = 10
 
@@ -81,7 +82,7 @@ export class IdTokenVerifier {
     const type = typeof headerType === 'string' ? lowerCaseAscii(headerType).replace(/^application\//, '') : headerType
     if (type !== undefined && !ID_TOKEN_TYPES.has(type as string)) throw invalidIdToken(`token type ${JSON.stringify(type)?.slice(0, 40)} is not an id_token's`)
     if (payload.events !== undefined) throw invalidIdToken('token carries an events claim, as logout tokens do')
-    if (payload.typ !== undefined && (typeof payload.typ !== 'string' || lowerCaseAscii(payload.typ) !== ID_TOKEN_CLAIM_TYPE)) {
+    if (payload.typ !== undefined && (typeof payload.typ !== 'string' || !ID_TOKEN_CLAIM_TYPES.has(lowerCaseAscii(payload.typ)))) {
       throw invalidIdToken(`token's typ claim ${JSON.stringify(payload.typ)?.slice(0, 40)} is not an id_token's`)
     }
 
@@ -155,9 +156,9 @@ async function verifyWithAnyKey (idToken: string, keys: JWTVerifyGetKey, options
       try {
         return await jwtVerify(idToken, key, options)
       } catch (inner) {
-        // A key that cannot verify this algorithm (too short, another curve) is skipped like a wrong one.
-        const unusableKey = inner instanceof TypeError || inner instanceof joseErrors.JOSENotSupported
-        if (!(inner instanceof joseErrors.JWSSignatureVerificationFailed) && !unusableKey) throw inner
+        // A key that cannot verify this algorithm (an RSA key under 2048 bits, say) raises a TypeError
+        // in jose, and is skipped like a wrong one.
+        if (!(inner instanceof joseErrors.JWSSignatureVerificationFailed) && !(inner instanceof TypeError)) throw inner
       }
     }
     throw new joseErrors.JWSSignatureVerificationFailed('no key of the key set that matches the header verifies the signature')

@@ -106,6 +106,8 @@ const socialAuth: FastifyPluginAsync<SocialAuthOptions> = async (fastify: Fastif
     throw new SocialAuthOptionsError('serializeUser must be a function')
   }
   const stateTtlSeconds = positiveNumber(options.stateTtlSeconds, 600, 'stateTtlSeconds')
+  // A sign-in takes minutes. A day bounds how long a flood's states hold memory, and keeps Redis's PX an integer.
+  if (stateTtlSeconds > 86_400) throw new SocialAuthOptionsError(`stateTtlSeconds must be at most 86400 (a day), got ${stateTtlSeconds}`)
   const providerTimeoutMs = positiveNumber(options.providerTimeoutMs, 10_000, 'providerTimeoutMs')
   const clockToleranceSeconds = nonNegativeNumber(options.clockToleranceSeconds, 60, 'clockToleranceSeconds')
   const discoveryRetrySeconds = nonNegativeNumber(options.discoveryRetrySeconds, 10, 'discoveryRetrySeconds')

@@ -462,6 +462,9 @@ describe('id_token sign-in claim checks', () => {
     const nonceInQuery = await testApp.app.inject({ method: 'POST', url: '/o/stub/', query: { nonce: 'n' }, payload: { id_token: idToken } })
     assert.equal(nonceInQuery.statusCode, 400, 'nonce in the query string')
     assert.deepEqual(nonceInQuery.json(), { nonce: ['Send this field in a JSON body, with Content-Type: application/json.'] })
+    const userInQuery = await testApp.app.inject({ method: 'POST', url: '/o/stub/', query: { user: '{}' }, payload: { id_token: idToken, nonce: 'n' } })
+    assert.equal(userInQuery.statusCode, 400, 'user in the query string')
+    assert.deepEqual(Object.keys(userInQuery.json()), ['user'])
     // None of these used the token up, so the app can still sign in with it.
     assert.equal((await post(testApp, 'stub', { id_token: idToken, nonce: 'n' })).status, 201)
     assert.equal(JSON.stringify(testApp.logs).includes(idToken.split('.')[2] as string), false, 'the id_token never reaches the log')
@@ -550,6 +553,7 @@ describe('id_token sign-in claim checks', () => {
       ['Keycloak DPoP token', { typ: 'DPoP' }, { typ: 'JWT' }, /typ claim "DPoP"/],
       ['typ claim that is not a string', { typ: ['ID'] }, {}, /typ claim \["ID"\]/],
       ['typ with a Kelvin sign', {}, { typ: 'id_to\u212Aen+jwt' }, /token type/],
+      ['typ claim of another token', { typ: 'Refresh' }, {}, /typ claim "Refresh"/],
       ['typ that is not a string', {}, { typ: 7 as unknown as string }, /token type 7/],
       ['unknown typ', {}, { typ: 'secevent+jwt' }, /token type "secevent\+jwt"/]
     ]
@@ -562,6 +566,27 @@ describe('id_token sign-in claim checks', () => {
     for (const typ of ['JWT', 'application/jwt', 'JOSE', 'id_token+jwt']) {
       const typed = await stub.idToken({ nonce: N_HASH, sub: `typ-${typ}`, typ: 'ID' }, { typ })
       assert.equal((await post(testApp, 'stub', { id_token: typed, nonce: 'n' })).status, 201, `typ ${typ} is an id_token's`)
+    }
+    const claimed = await stub.idToken({ nonce: N_HASH, sub: 'typ-claim-id_token', typ: 'id_token' })
+    assert.equal((await post(testApp, 'stub', { id_token: claimed, nonce: 'n' })).status, 201, 'typ claim id_token is an id_token\'s')
+  })
+
+  it('header without kid tries at most 10 keys', async () => {
+    const extra = await Promise.all(Array.from({ length: 10 }, async (_, index) => {
+      const { publicKey } = await generateKeyPair('RS256', { extractable: true })
+      return { ...(await exportJWK(publicKey)), kid: `stub-extra-${index}`, alg: 'RS256', use: 'sig' }
+    }))
+    stub.publishedKeys.unshift(...extra)
+    const freshApp = await buildApp({ providers: { stub: { type: 'oidc', issuer: stub.issuer, clientId: stub.clientId, clientSecret: stub.clientSecret, allowIdTokenSignIn: true } } })
+    try {
+      // The signing key is the 11th candidate, past the cap.
+      const idToken = await stub.idToken({ nonce: N_HASH, sub: 'no-kid-11th' }, { kid: null })
+      const result = await post(freshApp, 'stub', { id_token: idToken, nonce: 'n' })
+      assert.equal(result.status, 400)
+      assert.match(result.reason, /ERR_JWS_SIGNATURE_VERIFICATION_FAILED/)
+    } finally {
+      stub.publishedKeys.splice(0, extra.length)
+      await freshApp.app.close()
     }
   })
 

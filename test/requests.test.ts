@@ -356,6 +356,7 @@ describe('plugin registration', () => {
     ['no jwt secret', { jwt: undefined }, /jwt\.secret is missing/],
     ['short jwt secret', { jwt: { secret: 'short' } }, /at least 32 bytes/],
     ['negative state TTL', { stateTtlSeconds: -1 }, /stateTtlSeconds must be a positive number/],
+    ['state TTL over a day', { stateTtlSeconds: 1e306 }, /stateTtlSeconds must be at most 86400/],
     ['state store without take', { stateStore: { save: async () => {} } }, /stateStore must implement/]
   ]
 

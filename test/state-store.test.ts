@@ -185,6 +185,52 @@ describe('MemoryStateStore', () => {
     await assert.rejects(store.save('over', record, 60_000), StoreUnavailableError)
   })
 
+  it('entries expire after a compaction', async () => {
+    const realNow = Date.now
+    let now = 1_000_000
+    Date.now = () => now
+    try {
+      const store = new MemoryStateStore({ maxEntries: 3 })
+      await store.save('live-1', record, 10_000)
+      await store.save('live-2', record, 20_000)
+      // Enough save and take pairs to compact the expiry heap several times.
+      for (let round = 0; round < 3_000; round++) {
+        await store.save(`churn-${round}`, record, 60_000)
+        await store.take(`churn-${round}`)
+      }
+      await store.save('live-3', record, 30_000)
+      await assert.rejects(store.save('over', record, 1_000), StoreUnavailableError)
+      now += 30_001
+      await store.save('after', record, 1_000)
+      assert.equal(store.size, 1, 'every entry from before expired')
+    } finally {
+      Date.now = realNow
+    }
+  })
+
+  it('key saved again after take keeps its new expiry', async () => {
+    const realNow = Date.now
+    let now = 1_000_000
+    Date.now = () => now
+    try {
+      const store = new MemoryStateStore()
+      await store.save('again', record, 1_000)
+      await store.take('again')
+      await store.save('again', { ...record, provider: 'second' }, 60_000)
+      now += 5_000
+      await store.save('trigger-eviction', record, 1_000)
+      assert.equal((await store.take('again'))?.provider, 'second', 'the old expiry item did not remove the new entry')
+    } finally {
+      Date.now = realNow
+    }
+  })
+
+  it('taken key is reported before a full store', async () => {
+    const store = new MemoryStateStore({ maxEntries: 1 })
+    await store.save('only', record, 60_000)
+    await assert.rejects(store.save('only', record, 60_000), StoreKeyExistsError)
+  })
+
   it('expired key can be saved again', async () => {
     const store = new MemoryStateStore()
     await store.save('again', record, 20)
@@ -206,9 +252,11 @@ describe('ExpiryHeap', () => {
     for (const [index, expiresAt] of times.entries()) heap.push({ key: `k${index}`, expiresAt })
     assert.equal(heap.size, 1_000)
     const popped: number[] = []
-    for (let item = heap.pop(); item !== undefined; item = heap.pop()) popped.push(item.expiresAt)
+    // Bounded, so a pop that never empties the heap fails the test instead of hanging it.
+    for (let step = 0; step < times.length; step++) popped.push(heap.pop()?.expiresAt ?? Number.NaN)
     assert.deepEqual(popped, [...times].sort((a, b) => a - b))
-    assert.equal(heap.peek(), undefined)
+    assert.equal(heap.size, 0)
+    assert.equal(heap.pop(), undefined)
   })
 
   it('rebuild keeps the order', () => {

@@ -42,12 +42,13 @@ export class MemoryStateStore implements StateStore {
     if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new TypeError(`ttlMs must be a positive number, got ${String(ttlMs)}`)
     const now = Date.now()
     this.#evictExpired(now)
+    // A taken key is reported before a full store, so a replayed id_token gets its 400 even then.
+    if (this.#entries.has(key)) throw new StoreKeyExistsError('key exists in MemoryStateStore')
     if (this.#entries.size >= this.maxEntries) {
       throw new StoreUnavailableError(`MemoryStateStore is full (${this.maxEntries} entries)`, {
         retryAfterSeconds: Math.max(1, Math.ceil((this.#nextExpiry() - now) / 1000))
       })
     }
-    if (this.#entries.has(key)) throw new StoreKeyExistsError('key exists in MemoryStateStore')
 
     const expiresAt = now + ttlMs
     this.#entries.set(key, { record, expiresAt })
