@@ -788,7 +788,7 @@ describe('access_token sign-in with Facebook', () => {
     }
   })
 
-  const refusals: Array<[string, () => void, RegExp]> = [
+  const rejections: Array<[string, () => void, RegExp]> = [
     ['invalid token', () => debugToken({ is_valid: false, error: { code: 190, message: 'Error validating access token' } }), /reports the token invalid/],
     ['token of another app', () => debugToken({ app_id: '999' }), /issued to another app/],
     ['app id inside a list', () => debugToken({ app_id: [clientId] }), /issued to another app/],
@@ -796,7 +796,7 @@ describe('access_token sign-in with Facebook', () => {
     ['expired token', () => debugToken({ expires_at: now() - 10 }), /token expired/],
     ['unparsable token', () => emulator.route('GET /debug_token', (_request, reply) => reply.code(400).send({ error: { message: 'Invalid OAuth access token - Cannot parse access token', type: 'OAuthException', code: 190 } })), /HTTP 400/]
   ]
-  for (const [name, arrange, reason] of refusals) {
+  for (const [name, arrange, reason] of rejections) {
     it(`rejects: ${name}`, async () => {
       arrange()
       const result = await post(testApp, 'facebook', { access_token: 'EAAGsome-token' })

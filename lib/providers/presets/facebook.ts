@@ -89,7 +89,7 @@ async function checkFacebookAccessToken (context: AccessTokenContext): Promise<A
   if (expiry !== undefined && (typeof expiry !== 'number' || !Number.isFinite(expiry) || expiry < 0)) {
     throw new ProviderError('PROVIDER_BAD_RESPONSE', 'debug_token returned an expires_at that is not a non-negative number')
   }
-  // Facebook sets expires_at to 0 for tokens that do not expire, and a missing one tells nothing more.
+  // Facebook sets expires_at to 0 for tokens that do not expire. A missing one is read the same way.
   const expiresAt = expiry === undefined || expiry === 0 ? null : new Date(expiry * 1000)
   if (expiresAt !== null && expiresAt.getTime() <= Date.now()) throw invalidAccessToken('token expired')
   const userId = typeof data.user_id === 'string' || typeof data.user_id === 'number' ? String(data.user_id) : ''
