@@ -22,6 +22,11 @@ const IOS_CLIENT_ID = 'native-test-ios'
 const ANDROID_CLIENT_ID = 'native-test-android'
 const UNLISTED_CLIENT_ID = 'native-test-unlisted'
 
+/** Store key of a used id_token's mark: the SHA-256 of the token's signed part, so tests can read its TTL. */
+function replayMarkKey (idToken: string): string {
+  return `id_token:${createHash('sha256').update(idToken.slice(0, idToken.lastIndexOf('.'))).digest('base64url')}`
+}
+
 interface PostResult {
   status: number
   body: Record<string, unknown>
@@ -185,9 +190,7 @@ for (const storeKind of ['memory', 'redis'] as const) {
     it('remembers a used id_token until it expires', { skip: storeKind === 'memory' ? 'the TTL is read from Redis' : false }, async () => {
       const { idToken, nonce } = await signInAsNativeApp({ issuer: oidc.issuer, clientId: IOS_CLIENT_ID, login: 'ttl-user' })
       assert.equal((await post(testApp, 'local', { id_token: idToken, nonce })).status, 201)
-      const signingInput = idToken.slice(0, idToken.lastIndexOf('.'))
-      const key = `${keyPrefix}id_token:${createHash('sha256').update(signingInput).digest('base64url')}`
-      const ttlMs = await (redis as Redis).pttl(key)
+      const ttlMs = await (redis as Redis).pttl(keyPrefix + replayMarkKey(idToken))
       const exp = decodeJwt(idToken).exp as number
       // oidc-provider's id_tokens here live 600 seconds. The verifier adds the clock tolerance of 60,
       // and the mark a margin of 60 more for other instances' clocks.
@@ -213,7 +216,7 @@ describe('id_token sign-in claim checks', () => {
 
   before(async () => {
     await stub.start()
-    const provider = { type: 'oidc' as const, issuer: stub.issuer, clientId: stub.clientId, clientSecret: stub.clientSecret, allowIdTokenSignIn: true }
+    const provider = stubOptions()
     testApp = await buildApp({ providers: { stub: { ...provider, clientIds: { android: 'stub-android' } } }, clockToleranceSeconds: 60 })
     noNonceApp = await buildApp({ providers: { stub: { ...provider, requireIdTokenNonce: false } }, clockToleranceSeconds: 60 })
     rawNonceApp = await buildApp({ providers: { stub: { ...provider, idTokenNonceForm: 'raw' } }, clockToleranceSeconds: 60 })
@@ -227,6 +230,11 @@ describe('id_token sign-in claim checks', () => {
   })
 
   const now = (): number => Math.floor(Date.now() / 1000)
+
+  /** Options of an OpenID entry for the stub that accepts id_token sign-in. */
+  function stubOptions (): { type: 'oidc', issuer: string, clientId: string, clientSecret: string, allowIdTokenSignIn: true } {
+    return { type: 'oidc', issuer: stub.issuer, clientId: stub.clientId, clientSecret: stub.clientSecret, allowIdTokenSignIn: true }
+  }
 
   it('accepts both SHA-256 forms of the nonce', async () => {
     for (const [form, claim] of Object.entries({ hex: N_HASH, base64url: createHash('sha256').update('n').digest('base64url') })) {
@@ -347,7 +355,7 @@ describe('id_token sign-in claim checks', () => {
     const keyPrefix = testKeyPrefix('native-ttl')
     const redisApp = await buildApp({
       stateStore: new RedisStateStore(redis, { keyPrefix }),
-      providers: { stub: { type: 'oidc', issuer: stub.issuer, clientId: stub.clientId, clientSecret: stub.clientSecret, allowIdTokenSignIn: true } },
+      providers: { stub: stubOptions() },
       clockToleranceSeconds: 60
     })
     try {
@@ -355,8 +363,7 @@ describe('id_token sign-in claim checks', () => {
       const iat = now()
       const idToken = await stub.idToken({ nonce: N_HASH, sub: 'far-exp', iat, exp: iat + 10 * 365 * 24 * 3600 })
       assert.equal((await post(redisApp, 'stub', { id_token: idToken, nonce: 'n' })).status, 201)
-      const signingInput = idToken.slice(0, idToken.lastIndexOf('.'))
-      const ttlMs = await redis.pttl(`${keyPrefix}id_token:${createHash('sha256').update(signingInput).digest('base64url')}`)
+      const ttlMs = await redis.pttl(keyPrefix + replayMarkKey(idToken))
       assert.ok(ttlMs > (iat + 3600 + 60) * 1000 - Date.now(), `TTL ${ttlMs} ms ends before the verifier stops accepting the token`)
       assert.ok(ttlMs <= (3600 + 60 + 60 + 1) * 1000, `TTL ${ttlMs} ms lasts past iat plus an hour, tolerance and margin`)
     } finally {
@@ -380,7 +387,7 @@ describe('id_token sign-in claim checks', () => {
       },
       take: async (key) => await memory.take(key)
     }
-    const oldApp = await buildApp({ stateStore: oldContract, providers: { stub: { type: 'oidc', issuer: stub.issuer, clientId: stub.clientId, clientSecret: stub.clientSecret, allowIdTokenSignIn: true } } })
+    const oldApp = await buildApp({ stateStore: oldContract, providers: { stub: stubOptions() } })
     try {
       const idToken = await stub.idToken({ nonce: N_HASH, sub: 'old-contract' })
       assert.equal((await post(oldApp, 'stub', { id_token: idToken, nonce: 'n' })).status, 201)
@@ -525,7 +532,7 @@ describe('id_token sign-in claim checks', () => {
       },
       take: async (key) => await memory.take(key)
     }
-    const provider = { type: 'oidc' as const, issuer: stub.issuer, clientId: stub.clientId, clientSecret: stub.clientSecret, allowIdTokenSignIn: true, idTokenNonceForm: 'raw' as const }
+    const provider = { ...stubOptions(), idTokenNonceForm: 'raw' as const }
     const markApp = await buildApp({ stateStore: failingMarks, providers: { stub: provider } })
     try {
       const begin = await markApp.begin('stub')
@@ -577,7 +584,7 @@ describe('id_token sign-in claim checks', () => {
       return { ...(await exportJWK(publicKey)), kid: `stub-extra-${index}`, alg: 'RS256', use: 'sig' }
     }))
     stub.publishedKeys.unshift(...extra)
-    const freshApp = await buildApp({ providers: { stub: { type: 'oidc', issuer: stub.issuer, clientId: stub.clientId, clientSecret: stub.clientSecret, allowIdTokenSignIn: true } } })
+    const freshApp = await buildApp({ providers: { stub: stubOptions() } })
     try {
       // The signing key is the 11th candidate, past the cap.
       const idToken = await stub.idToken({ nonce: N_HASH, sub: 'no-kid-11th' }, { kid: null })
@@ -597,7 +604,7 @@ describe('id_token sign-in claim checks', () => {
     const short = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey
     stub.publishedKeys.unshift({ ...(await exportJWK(publicKey)), kid: 'stub-key-0', alg: 'RS256', use: 'sig' })
     stub.publishedKeys.unshift({ ...(await exportJWK(short)), kid: 'stub-key-short', alg: 'RS256', use: 'sig' })
-    const freshApp = await buildApp({ providers: { stub: { type: 'oidc', issuer: stub.issuer, clientId: stub.clientId, clientSecret: stub.clientSecret, allowIdTokenSignIn: true } } })
+    const freshApp = await buildApp({ providers: { stub: stubOptions() } })
     try {
       const idToken = await stub.idToken({ nonce: N_HASH, sub: 'no-kid' }, { kid: null })
       const result = await post(freshApp, 'stub', { id_token: idToken, nonce: 'n' })

@@ -169,17 +169,7 @@ export class OAuth2Provider implements Provider {
       tokens.idToken = null
     }
 
-    const fields = await this.#spec.profile({
-      tokens,
-      tokenResponse: raw,
-      claims,
-      endpoints: ready.endpoints,
-      clientId: this.#spec.clientId,
-      clientSecret: this.#staticSecret(),
-      user: redemption.user,
-      fetchJson: this.#fetchJson
-    })
-    return this.#identity(fields, tokens)
+    return await this.#profileIdentity(tokens, raw, claims, redemption.user)
   }
 
   async signInWithIdToken (submission: IdTokenSubmission): Promise<IdTokenSignIn> {
@@ -191,17 +181,7 @@ export class OAuth2Provider implements Provider {
 
     // No access token came with the id_token, so the profile comes from its claims alone.
     const tokens: ProviderTokens = { accessToken: null, refreshToken: null, expiresAt: null, idToken: submission.idToken, scope: null }
-    const fields = await this.#spec.profile({
-      tokens,
-      tokenResponse: {},
-      claims,
-      endpoints: this.#state().endpoints,
-      clientId: this.#spec.clientId,
-      clientSecret: this.#staticSecret(),
-      user: submission.user,
-      fetchJson: this.#fetchJson
-    })
-    return { identity: this.#identity(fields, tokens), claims }
+    return { identity: await this.#profileIdentity(tokens, {}, claims, submission.user), claims }
   }
 
   async signInWithAccessToken (accessToken: string): Promise<Identity> {
@@ -239,6 +219,21 @@ export class OAuth2Provider implements Provider {
   #staticSecret (): string {
     const secret = this.#spec.clientSecret
     return typeof secret === 'string' ? secret : ''
+  }
+
+  /** Runs the preset's profile fetcher and builds the identity from its fields and the tokens. */
+  async #profileIdentity (tokens: ProviderTokens, tokenResponse: Record<string, unknown>, claims: JWTPayload | null, user: string | undefined): Promise<Identity> {
+    const fields = await this.#spec.profile({
+      tokens,
+      tokenResponse,
+      claims,
+      endpoints: this.#state().endpoints,
+      clientId: this.#spec.clientId,
+      clientSecret: this.#staticSecret(),
+      user,
+      fetchJson: this.#fetchJson
+    })
+    return this.#identity(fields, tokens)
   }
 
   #identity (fields: ProfileFields, tokens: ProviderTokens): Identity {
